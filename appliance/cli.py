@@ -1,0 +1,197 @@
+"""Entry point: argv (or SSH_ORIGINAL_COMMAND) -> command -> exit code.
+
+Only the standard library is imported before a command is routed; a plugin's code
+is imported when its command runs or one of its hooks fires.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+from appliance import __version__
+from appliance.errors import UserError
+
+USAGE = "Usage: appliance [--format json] COMMAND [ARGS...]"
+SSH_USAGE = "Usage: ssh appliance@HOST COMMAND [ARGS...]   |   git push appliance@HOST:APP main"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return run(argv)
+    except UserError as exc:
+        _fail(str(exc))
+        return exc.code
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 141
+    except Exception as exc:
+        if os.environ.get("APPLIANCE_DEBUG"):
+            raise
+        _fail(f"unexpected error: {type(exc).__name__}: {exc} (APPLIANCE_DEBUG=1 shows details)")
+        return 1
+
+
+def _fail(message: str) -> None:
+    with contextlib.suppress(BrokenPipeError):
+        print(f" !     {message}", file=sys.stderr, flush=True)
+
+
+def run(argv: list[str], via_ssh: bool = False) -> int:
+    fmt = "text"
+    while argv and argv[0].startswith("-"):
+        flag = argv.pop(0)
+        if flag == "--version":
+            print(__version__)
+            return 0
+        if flag in ("-h", "--help"):
+            argv = ["help", *argv]
+            break
+        if flag == "--format" and argv:
+            fmt = argv.pop(0)
+        elif flag.startswith("--format="):
+            fmt = flag.partition("=")[2]
+        else:
+            raise UserError(f"unknown option {flag!r}; see 'appliance help'", code=2)
+    if fmt not in ("text", "json"):
+        raise UserError(f"unknown format {fmt!r}: use text or json", code=2)
+    if not argv:
+        argv = ["help"]
+    name, args = argv[0], argv[1:]
+    if name == "version":
+        print(f"appliance {__version__}")
+        return 0
+    if name == "ssh" and not via_ssh:
+        return ssh_entry(args)
+    drop_privileges()
+
+    from appliance.output import Output
+    from appliance.plugins import Registry
+
+    out = Output(fmt)
+    registry = Registry()
+    if name == "help":
+        return show_help(registry, args, out, via_ssh)
+    command = registry.command(name)
+    if command is None:
+        if via_ssh:
+            from appliance.hooks import Hooks
+
+            code = Hooks(registry, out).call(
+                "appliance_ssh_command", argv=argv, user=current_user(), out=out
+            )
+            if code is not None:
+                return int(code)
+            raise UserError(f"command not allowed: {name!r}; see 'ssh appliance@HOST help'")
+        raise UserError(f"unknown command {name!r}; see 'appliance help'")
+    return run_command(command, args, out, registry)
+
+
+def run_command(command: object, args: list[str], out: object, registry: object) -> int:
+    from appliance.command import Context
+    from appliance.hooks import Hooks
+    from appliance.plugins import Command, Registry
+
+    assert isinstance(command, Command) and isinstance(registry, Registry)
+    if command.exec:
+        return run_exec(command, args)
+    ctx = Context(
+        command=command,
+        args=args,
+        out=out,  # type: ignore[arg-type]
+        registry=registry,
+        hooks=Hooks(registry, out),  # type: ignore[arg-type]
+        user=current_user(),
+    )
+    result = registry.handler(command)(ctx)
+    return int(result or 0)
+
+
+def run_exec(command: object, args: list[str]) -> int:
+    import subprocess
+
+    from appliance import state
+
+    exe = command.plugin.path / command.exec  # type: ignore[attr-defined]
+    env = dict(os.environ, APPLIANCE_ROOT=str(state.root()), APPLIANCE_USER=current_user())
+    return subprocess.run([str(exe), *args], env=env, check=False).returncode
+
+
+def current_user() -> str:
+    user = os.environ.get("APPLIANCE_USER")
+    if user:
+        return user
+    import pwd
+
+    return f"local:{pwd.getpwuid(os.getuid()).pw_name}"
+
+
+def ssh_entry(args: list[str]) -> int:
+    """The forced command of every authorized key: `appliance ssh --key NAME`."""
+    import shlex
+
+    from appliance import validate
+
+    if len(args) != 2 or args[0] != "--key":
+        raise UserError("usage: appliance ssh --key NAME (run by sshd)", code=2)
+    os.environ["APPLIANCE_USER"] = validate.key_name(args[1])
+    original = os.environ.get("SSH_ORIGINAL_COMMAND", "").strip()
+    if not original:
+        return run(["help"], via_ssh=True)
+    try:
+        argv = shlex.split(original)
+    except ValueError as exc:
+        raise UserError(f"cannot parse the command: {exc}") from None
+    if argv and argv[0] == "appliance":
+        argv = argv[1:]
+    if argv and argv[0] == "ssh":
+        raise UserError("command not allowed: 'ssh'")
+    return run(argv, via_ssh=True)
+
+
+def drop_privileges() -> None:
+    """Run as the owner of the state root, so root never leaves files the
+    appliance user cannot change."""
+    if os.geteuid() != 0:
+        return
+    from appliance import state
+
+    try:
+        owner = os.stat(state.root()).st_uid
+    except FileNotFoundError:
+        return
+    if owner == 0:
+        return
+    import pwd
+
+    entry = pwd.getpwuid(owner)
+    os.initgroups(entry.pw_name, entry.pw_gid)
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+    os.environ.update(HOME=entry.pw_dir, USER=entry.pw_name, LOGNAME=entry.pw_name)
+
+
+def show_help(registry: object, args: list[str], out: object, via_ssh: bool) -> int:
+    from appliance.plugins import Registry
+
+    assert isinstance(registry, Registry)
+    topic = args[0] if args else None
+    commands = sorted(
+        (c for c in registry.commands().values() if not c.hidden),
+        key=lambda c: c.name,
+    )
+    if topic:
+        commands = [c for c in commands if c.name.split(":")[0] == topic or c.name == topic]
+        if not commands:
+            raise UserError(f"no commands for {topic!r}; see 'appliance help'")
+    lines = [SSH_USAGE if via_ssh else USAGE, "", "Commands:"]
+    width = max((len(c.name) + 1 + len(c.usage) for c in commands), default=0)
+    for c in commands:
+        lines.append(f"  {(c.name + ' ' + c.usage).strip().ljust(width)}  {c.help}")
+    lines += ["", "Run 'appliance COMMAND --help' for a command's options."]
+    print("\n".join(lines))
+    return 0

@@ -1,0 +1,55 @@
+"""What a command handler receives, and argument parsing that fails in one line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from appliance.errors import UserError
+from appliance.hooks import Hooks
+from appliance.output import Output
+from appliance.plugins import Command, Registry
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message} (usage: {self.format_usage().strip()[7:]})", code=2)
+
+
+@dataclass
+class Context:
+    """Handed to every command handler: `def handler(ctx: Context) -> int | None`."""
+
+    command: Command
+    args: list[str]
+    out: Output
+    registry: Registry
+    hooks: Hooks
+    user: str
+
+    def parse(self, configure: Any = None, *, formats: bool = False) -> argparse.Namespace:
+        """Parse `self.args` with an argparse parser that `configure(parser)` fills in."""
+        parser = _Parser(
+            prog=f"appliance {self.command.name}",
+            description=self.command.help,
+            add_help=True,
+        )
+        if formats:
+            parser.add_argument("--format", choices=["text", "json"], default=self.out.format)
+        if configure:
+            configure(parser)
+        ns = parser.parse_args(self.args)
+        if formats:
+            self.out.format = ns.format
+        return ns
+
+    def confirm(self, question: str, expected: str) -> bool:
+        """Ask the user to type `expected`; refuses when nobody is there to answer."""
+        sys.stderr.write(f' !     {question}\n !     To proceed, type "{expected}"\n> ')
+        sys.stderr.flush()
+        answer = sys.stdin.readline() if sys.stdin else ""
+        if not answer:
+            raise UserError(f"{question}: no answer on stdin; confirm with --force")
+        return answer.strip() == expected

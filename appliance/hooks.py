@@ -1,0 +1,54 @@
+"""Firing hooks: pipeline hooks propagate failures, isolated events report them."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from appliance.errors import PluginError, UserError
+from appliance.output import Output
+from appliance.plugins import Registry
+
+
+class Hooks:
+    def __init__(self, registry: Registry, out: Output) -> None:
+        self.registry = registry
+        self.out = out
+
+    def _caller(self, name: str) -> Any:
+        self.registry.load_for(name)
+        return getattr(self.registry.pm.hook, name)
+
+    def call(self, name: str, **kwargs: Any) -> Any:
+        """Fire a pipeline hook: the first failure stops everything, named by plugin.
+
+        Decision hooks return the first non-None result, others the list of results.
+        """
+        try:
+            return self._caller(name)(**kwargs)
+        except UserError:
+            raise
+        except Exception as exc:
+            culprit = self.culprit(exc)
+            raise PluginError(
+                f"plugin {culprit}: {name} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def event(self, name: str, **kwargs: Any) -> None:
+        """Fire an isolated event: every implementation runs; failures become warnings."""
+        caller = self._caller(name)
+        for impl in reversed(caller.get_hookimpls()):
+            if impl.hookwrapper or impl.wrapper:
+                continue
+            try:
+                impl.function(*(kwargs[arg] for arg in impl.argnames))
+            except Exception as exc:
+                plugin = impl.plugin_name.split(":")[0]
+                self.out.warn(f"plugin {plugin}: {name} failed: {exc}")
+
+    def culprit(self, exc: BaseException) -> str:
+        for frame in traceback.extract_tb(exc.__traceback__):
+            for plugin in self.registry.plugins.values():
+                if frame.filename.startswith(str(plugin.path) + "/"):
+                    return plugin.name
+        return "unknown"

@@ -1,0 +1,67 @@
+"""What commands print: Heroku-style sections, tables, and `--format json`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+ARROW = "----->"
+INDENT = " " * 7
+
+
+class Output:
+    def __init__(self, fmt: str = "text", stream: TextIO | None = None) -> None:
+        self.format = fmt
+        self.stream = stream or sys.stdout
+        self.colour = self.stream.isatty() and "NO_COLOR" not in os.environ
+
+    @property
+    def json(self) -> bool:
+        return self.format == "json"
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def section(self, text: str) -> None:
+        """`-----> Building hello from Dockerfile`"""
+        if not self.json:
+            self._write(f"{ARROW} {text}")
+
+    def info(self, text: str) -> None:
+        if not self.json:
+            for line in text.splitlines() or [""]:
+                self._write(f"{INDENT}{line}")
+
+    def raw(self, text: str) -> None:
+        if not self.json:
+            self._write(text)
+
+    def warn(self, text: str) -> None:
+        prefix = "\033[33m !\033[0m" if self.colour else " !"
+        print(f"{prefix}     {text}", file=sys.stderr, flush=True)
+
+    def data(self, payload: Any) -> None:
+        self._write(json.dumps(payload, indent=2, sort_keys=False, default=str))
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        cells = [[str(c) for c in row] for row in rows]
+        widths = [len(h) for h in headers]
+        for row in cells:
+            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+        lines = [headers, *cells]
+        for i, row in enumerate(lines):
+            text = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            if i == 0 and self.colour:
+                text = f"\033[1m{text}\033[0m"
+            self._write(text)
+
+    def report(self, title: str, fields: dict[str, Any]) -> None:
+        """`=====> hello report` followed by aligned `key: value` lines."""
+        self._write(f"=====> {title}")
+        width = max((len(k) for k in fields), default=0) + 1
+        for key, value in fields.items():
+            self._write(f"       {(key + ':').ljust(width)} {value}")

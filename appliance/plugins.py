@@ -1,0 +1,280 @@
+"""Plugin discovery from `plugin.toml` manifests, lazy loading, and trigger executables.
+
+Routing a command reads manifests only; a plugin's Python code is imported when
+one of its commands runs or when a hook it declares fires.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import tomllib
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from appliance import state
+from appliance.errors import NotFound, PluginError, UserError
+
+BUILTIN_PACKAGE = "appliance_plugins"
+INSTALLED_PACKAGE = "appliance_ext"
+
+
+def builtin_dir() -> Path:
+    """The built-in plugins: package data when installed, `plugins/` in a checkout."""
+    top = Path(__file__).resolve().parent.parent
+    if (top / "pyproject.toml").is_file() and (top / "plugins").is_dir():
+        return top / "plugins"
+    spec = importlib.util.find_spec(BUILTIN_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("the built-in plugins are missing: reinstall appliance")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def installed_dir() -> Path:
+    return state.root() / "plugins"
+
+
+@dataclass
+class Command:
+    name: str
+    plugin: Plugin
+    help: str = ""
+    usage: str = ""
+    handler: str | None = None
+    exec: str | None = None
+    hidden: bool = False
+
+
+@dataclass
+class Plugin:
+    name: str
+    path: Path
+    builtin: bool
+    version: str = "0"
+    description: str = ""
+    hooks: list[str] = field(default_factory=list)
+    commands: dict[str, Command] = field(default_factory=dict)
+    enabled: bool = True
+
+    @property
+    def triggers(self) -> dict[str, Path]:
+        folder = self.path / "triggers"
+        if not folder.is_dir():
+            return {}
+        return {
+            p.name: p
+            for p in sorted(folder.iterdir())
+            if p.is_file() and os.access(p, os.X_OK) and p.name.startswith("appliance_")
+        }
+
+    @property
+    def module_name(self) -> str:
+        package = BUILTIN_PACKAGE if self.builtin else INSTALLED_PACKAGE
+        return f"{package}.{self.name.replace('-', '_')}"
+
+    def declared_hooks(self) -> list[str]:
+        return sorted(set(self.hooks) | set(self.triggers))
+
+
+def read_manifest(path: Path, builtin: bool) -> Plugin:
+    manifest = path / "plugin.toml"
+    try:
+        with open(manifest, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise UserError(f"{path} has no plugin.toml") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{manifest}: {exc}") from None
+    from appliance import validate
+
+    plugin = Plugin(
+        name=validate.plugin_name(str(data.get("name", path.name))),
+        path=path,
+        builtin=builtin,
+        version=str(data.get("version", "0")),
+        description=str(data.get("description", "")),
+        hooks=[str(h) for h in data.get("hooks", [])],
+    )
+    for name, spec in data.get("commands", {}).items():
+        if not isinstance(spec, dict) or not (spec.get("handler") or spec.get("exec")):
+            raise UserError(f"{manifest}: command {name!r} needs a handler or an exec")
+        plugin.commands[name] = Command(
+            name=name,
+            plugin=plugin,
+            help=str(spec.get("help", "")),
+            usage=str(spec.get("usage", "")),
+            handler=spec.get("handler"),
+            exec=spec.get("exec"),
+            hidden=bool(spec.get("hidden", False)),
+        )
+    return plugin
+
+
+class Registry:
+    """The plugins of one state root: built-in first, then installed ones."""
+
+    def __init__(self) -> None:
+        self.plugins: dict[str, Plugin] = {}
+        disabled = set(state.read_toml(state.root() / "plugins.toml").get("disabled", []))
+        for folder, builtin in ((builtin_dir(), True), (installed_dir(), False)):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                if not (path / "plugin.toml").is_file():
+                    continue
+                try:
+                    plugin = read_manifest(path, builtin)
+                except UserError as exc:
+                    print(f" !     skipping plugin in {path}: {exc}", file=sys.stderr)
+                    continue
+                if plugin.name in self.plugins:
+                    print(
+                        f" !     skipping plugin {plugin.name!r} in {path}: name already taken",
+                        file=sys.stderr,
+                    )
+                    continue
+                plugin.enabled = plugin.name not in disabled
+                self.plugins[plugin.name] = plugin
+        self._pm: Any = None
+        self._loaded: set[str] = set()
+
+    def enabled(self) -> list[Plugin]:
+        return [p for p in self.plugins.values() if p.enabled]
+
+    def get(self, name: str) -> Plugin:
+        try:
+            return self.plugins[name]
+        except KeyError:
+            raise NotFound(f"plugin {name!r} is not installed") from None
+
+    def commands(self) -> dict[str, Command]:
+        found: dict[str, Command] = {}
+        for plugin in self.enabled():
+            for name, command in plugin.commands.items():
+                found.setdefault(name, command)
+        return found
+
+    def command(self, name: str) -> Command | None:
+        for plugin in self.enabled():
+            if name in plugin.commands:
+                return plugin.commands[name]
+        return None
+
+    # --- hooks -------------------------------------------------------------
+
+    @property
+    def pm(self) -> Any:
+        if self._pm is None:
+            from appliance.markers import plugin_manager
+
+            self._pm = plugin_manager()
+            if os.environ.get("APPLIANCE_TRACE_PLUGINS"):
+                self._pm.add_hookcall_monitoring(_trace_before, _trace_after)
+        return self._pm
+
+    def load_for(self, hook: str) -> None:
+        """Register every enabled plugin that declares `hook`."""
+        for plugin in self.enabled():
+            if plugin.name not in self._loaded and hook in plugin.declared_hooks():
+                self.load(plugin)
+
+    def load_all(self) -> None:
+        for plugin in self.enabled():
+            if plugin.name not in self._loaded:
+                self.load(plugin)
+
+    def load(self, plugin: Plugin) -> None:
+        self._loaded.add(plugin.name)
+        pm = self.pm
+        if plugin.hooks:
+            module = self.import_module(plugin)
+            pm.register(module, name=plugin.name)
+        for hook, exe in plugin.triggers.items():
+            caller = getattr(pm.hook, hook, None)
+            if caller is None or caller.spec is None:
+                raise PluginError(f"plugin {plugin.name}: trigger {hook} names no known hook")
+            pm.register(
+                _trigger_plugin(plugin, hook, exe, caller.spec.argnames),
+                name=f"{plugin.name}:trigger:{hook}",
+            )
+        pm.check_pending()
+
+    def import_module(self, plugin: Plugin, submodule: str | None = None) -> types.ModuleType:
+        package = plugin.module_name
+        loaded = sys.modules.get(package)
+        if loaded is not None and list(getattr(loaded, "__path__", [])) != [str(plugin.path)]:
+            for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+                del sys.modules[name]
+        if package not in sys.modules:
+            parent = package.rpartition(".")[0]
+            if parent not in sys.modules:
+                namespace = types.ModuleType(parent)
+                namespace.__path__ = []
+                sys.modules[parent] = namespace
+            init = plugin.path / "__init__.py"
+            spec = importlib.util.spec_from_file_location(
+                package,
+                init if init.is_file() else None,
+                submodule_search_locations=[str(plugin.path)],
+            )
+            if spec is None:
+                raise PluginError(f"plugin {plugin.name}: cannot load {plugin.path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[package] = module
+            try:
+                if spec.loader is not None:
+                    spec.loader.exec_module(module)
+            except Exception as exc:
+                del sys.modules[package]
+                raise PluginError(
+                    f"plugin {plugin.name} failed to load: {type(exc).__name__}: {exc} "
+                    f"(disable it with: appliance plugin:disable {plugin.name})"
+                ) from exc
+        if submodule:
+            return importlib.import_module(f"{package}.{submodule}")
+        return sys.modules[package]
+
+    def handler(self, command: Command) -> Callable[..., Any]:
+        assert command.handler
+        module_name, _, function = command.handler.partition(":")
+        module = self.import_module(command.plugin, module_name)
+        try:
+            return getattr(module, function)
+        except AttributeError:
+            raise PluginError(
+                f"plugin {command.plugin.name}: handler {command.handler} not found"
+            ) from None
+
+
+def _trace_before(hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]) -> None:
+    names = ", ".join(i.plugin_name for i in hook_impls)
+    print(f"[hook] {hook_name} -> {names}", file=sys.stderr, flush=True)
+
+
+def _trace_after(outcome: Any, hook_name: str, hook_impls: list[Any], kwargs: Any) -> None:
+    exc = outcome.exception
+    result = f"raised {type(exc).__name__}: {exc}" if exc else repr(outcome.get_result())
+    print(f"[hook] {hook_name} <- {result[:200]}", file=sys.stderr, flush=True)
+
+
+def _trigger_plugin(plugin: Plugin, hook: str, exe: Path, argnames: tuple[str, ...]) -> Any:
+    """A pluggy plugin object whose one hook runs the executable `exe`."""
+    import inspect
+
+    from appliance import triggers
+    from appliance.hookspecs import hookimpl
+
+    def impl(*args: Any) -> Any:
+        return triggers.run(plugin.name, hook, exe, dict(zip(argnames, args, strict=True)))
+
+    impl.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in argnames]
+    )
+    holder = types.SimpleNamespace()
+    setattr(holder, hook, hookimpl(impl))
+    return holder

@@ -1,0 +1,175 @@
+"""The on-disk store: plain TOML files under one root, atomic writes, per-app locks.
+
+Everything lives under `APPLIANCE_ROOT` (default `/var/lib/appliance`):
+
+    settings.toml          global settings, one table per plugin
+    apps/<app>/app.toml    an app's settings, one table per plugin
+    apps/<app>/lock        the app's lock file (flock)
+    plugins/<name>/        plugins installed with plugin:install
+    plugins.toml           enabled/disabled plugins
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from appliance import validate
+from appliance.errors import Conflict, NotFound
+
+DEFAULT_ROOT = "/var/lib/appliance"
+
+
+def root() -> Path:
+    return Path(os.environ.get("APPLIANCE_ROOT") or DEFAULT_ROOT)
+
+
+def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place."""
+    if isinstance(data, str):
+        data = data.encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def write_toml(path: Path, data: dict[str, Any], mode: int = 0o644) -> None:
+    import tomli_w
+
+    atomic_write(path, tomli_w.dumps(data), mode)
+
+
+class Settings:
+    """A TOML file of tables, one per plugin: `get("proxy-nginx", "port", 80)`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._data: dict[str, Any] | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = read_toml(self.path)
+        return self._data
+
+    def get(self, table: str, key: str, default: Any = None) -> Any:
+        return self.data.get(table, {}).get(key, default)
+
+    def set(self, table: str, key: str, value: Any) -> None:
+        self._data = read_toml(self.path)
+        self._data.setdefault(table, {})[key] = value
+        write_toml(self.path, self._data)
+
+    def unset(self, table: str, key: str) -> None:
+        self._data = read_toml(self.path)
+        self._data.get(table, {}).pop(key, None)
+        write_toml(self.path, self._data)
+
+    def table(self, table: str) -> dict[str, Any]:
+        return dict(self.data.get(table, {}))
+
+
+class App:
+    """An app's place in the store. Hooks receive this object."""
+
+    def __init__(self, name: str, base: Path | None = None) -> None:
+        self.name = validate.app_name(name)
+        self.path = (base or root()) / "apps" / name
+        self.settings = Settings(self.path / "app.toml")
+
+    def exists(self) -> bool:
+        return (self.path / "app.toml").is_file()
+
+    def require(self) -> App:
+        if not self.exists():
+            raise NotFound(f"app {self.name!r} does not exist")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "path": str(self.path)}
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float | None = None, what: str = "") -> Iterator[None]:
+        """Hold the app's lock. The kernel drops a flock when its holder dies, so a
+        killed deploy never leaves a stuck lock behind."""
+        with lock_file(self.path / "lock", f"app {self.name}", timeout, what):
+            yield
+
+    def __repr__(self) -> str:
+        return f"App({self.name!r})"
+
+
+@contextlib.contextmanager
+def lock_file(
+    path: Path, label: str, timeout: float | None = None, what: str = ""
+) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            print(f"       Waiting for {label}: busy{holder}", file=sys.stderr, flush=True)
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise Conflict(
+                            f"{label} is busy{holder}; gave up after {timeout:g} s"
+                        ) from None
+                    time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {what}".strip().encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _read_holder(fd: int) -> str:
+    text = os.pread(fd, 200, 0).decode(errors="replace").strip()
+    return f" ({text})" if text else ""
+
+
+def global_settings() -> Settings:
+    return Settings(root() / "settings.toml")
+
+
+def app_names() -> list[str]:
+    apps = root() / "apps"
+    try:
+        entries = os.scandir(apps)
+    except FileNotFoundError:
+        return []
+    with entries:
+        names = [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
+    return sorted(n for n in names if (apps / n / "app.toml").is_file())

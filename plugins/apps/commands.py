@@ -1,0 +1,65 @@
+from typing import Any
+
+from appliance import lifecycle, state
+from appliance.command import Context
+from appliance.errors import UserError
+from appliance.state import App
+
+
+def create(ctx: Context) -> int:
+    ns = ctx.parse(lambda p: p.add_argument("app"))
+    app = lifecycle.create_app(ns.app, ctx.hooks, ctx.out, ctx.user)
+    ctx.out.section(f"Created {app.name}")
+    return 0
+
+
+def list_apps(ctx: Context) -> int:
+    ctx.parse(formats=True)
+    names = state.app_names()
+    if ctx.out.json:
+        ctx.out.data(names)
+    else:
+        ctx.out.raw("=====> My Apps")
+        for name in names:
+            ctx.out.raw(name)
+    return 0
+
+
+def _report(ctx: Context, app: App) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for section in reversed(ctx.hooks.call("appliance_app_report", app=app)):
+        fields.update(section or {})
+    return fields
+
+
+def report(ctx: Context) -> int:
+    ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
+    apps = [App(ns.app).require()] if ns.app else [App(n) for n in state.app_names()]
+    reports = {app.name: _report(ctx, app) for app in apps}
+    if ctx.out.json:
+        keyed = {
+            name: {k.lower().replace(" ", "_"): v for k, v in fields.items()}
+            for name, fields in reports.items()
+        }
+        ctx.out.data(keyed[ns.app] if ns.app else keyed)
+    else:
+        for name, fields in reports.items():
+            ctx.out.report(f"{name} app information", fields)
+    return 0
+
+
+def destroy(ctx: Context) -> int:
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("--force", action="store_true", help="do not ask for confirmation")
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    if not ns.force and not ctx.confirm(
+        f"WARNING: this destroys {app.name}, its containers, config and repository", app.name
+    ):
+        raise UserError("confirmation did not match; nothing destroyed")
+    ctx.out.section(f"Destroying {app.name}")
+    lifecycle.destroy_app(app, ctx.hooks, ctx.out)
+    ctx.out.section(f"Destroyed {app.name}")
+    return 0

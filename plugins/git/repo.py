@@ -1,0 +1,68 @@
+"""Each app's bare repository and the pre-receive hook that deploys from it."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import appliance
+from appliance import state
+from appliance.errors import UserError
+from appliance.state import App
+
+ZERO = "0" * 40
+
+
+def repo_path(app: App) -> Path:
+    return app.path / "repo.git"
+
+
+def hook_script(app: App) -> str:
+    package_parent = Path(appliance.__file__).resolve().parent.parent
+    argv = [sys.executable, "-m", "appliance", "git:hook", "pre-receive", app.name]
+    return (
+        "#!/bin/sh\n"
+        "# Written by appliance: deploys the pushed deploy branch.\n"
+        f"export APPLIANCE_ROOT={shlex.quote(str(state.root()))}\n"
+        f"export PYTHONPATH={shlex.quote(str(package_parent))}\n"
+        f"exec {shlex.join(argv)}\n"
+    )
+
+
+def ensure(app: App) -> Path:
+    """Create the bare repository if missing and (re)write its hook, so an upgrade
+    of the appliance always pushes through the current code."""
+    repo = repo_path(app)
+    if not (repo / "HEAD").is_file():
+        subprocess.run(
+            ["git", "init", "--quiet", "--bare", "--initial-branch=main", str(repo)],
+            check=True,
+        )
+    hook = repo / "hooks" / "pre-receive"
+    script = hook_script(app)
+    if not hook.is_file() or hook.read_text() != script:
+        state.atomic_write(hook, script, mode=0o755)
+    return repo
+
+
+def deploy_branches(app: App) -> list[str]:
+    configured = app.settings.get("git", "deploy_branch")
+    return [configured] if configured else ["main", "master"]
+
+
+def extract(repo: Path, rev: str, into: Path) -> None:
+    """Write the tree of `rev` into `into` (works inside a pre-receive quarantine)."""
+    proc = subprocess.Popen(
+        ["git", "--git-dir", str(repo), "archive", "--format=tar", rev],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
+        archive.extractall(into, filter="data")
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.wait() != 0:
+        raise UserError(f"cannot read revision {rev[:12]}: {stderr.strip()}")

@@ -1,0 +1,179 @@
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from appliance import state, validate
+from appliance.command import Context
+from appliance.errors import Conflict, NotFound, UserError
+from appliance.plugins import Registry, installed_dir, read_manifest
+
+_GIT_URL = re.compile(r"^(https?://|ssh://|git://|git@)[A-Za-z0-9@:/._~+-]+(#[A-Za-z0-9._/-]+)?$")
+
+
+def list_plugins(ctx: Context) -> int:
+    ctx.parse(formats=True)
+    rows = [
+        {
+            "name": p.name,
+            "version": p.version,
+            "enabled": p.enabled,
+            "builtin": p.builtin,
+            "description": p.description,
+            "hooks": p.declared_hooks(),
+            "commands": sorted(p.commands),
+            "path": str(p.path),
+        }
+        for p in ctx.registry.plugins.values()
+    ]
+    if ctx.out.json:
+        ctx.out.data(rows)
+        return 0
+    ctx.out.table(
+        ["NAME", "VERSION", "STATE", "KIND", "HOOKS", "DESCRIPTION"],
+        [
+            [
+                r["name"],
+                r["version"],
+                "enabled" if r["enabled"] else "disabled",
+                "built-in" if r["builtin"] else "installed",
+                len(r["hooks"]),
+                r["description"],
+            ]
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def _fetch(source: str, into: Path) -> Path:
+    path = Path(source).expanduser()
+    if path.is_dir():
+        shutil.copytree(path, into / "src", ignore=shutil.ignore_patterns(".git", "__pycache__"))
+        return into / "src"
+    if not _GIT_URL.match(source):
+        raise UserError(f"{source!r} is neither a directory nor a git URL")
+    url, _, ref = source.partition("#")
+    argv = ["git", "clone", "--quiet", "--depth", "1"]
+    if ref:
+        argv += ["--branch", ref]
+    result = subprocess.run(
+        [*argv, "--", url, str(into / "src")], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise UserError(f"git clone failed: {result.stderr.strip().splitlines()[-1:]}")
+    shutil.rmtree(into / "src" / ".git", ignore_errors=True)
+    return into / "src"
+
+
+def install(ctx: Context) -> int:
+    def configure(p):  # type: ignore[no-untyped-def]
+        p.add_argument("source")
+        p.add_argument("--name", help="install under this name instead of the manifest's")
+
+    ns = ctx.parse(configure)
+    target_root = installed_dir()
+    target_root.mkdir(parents=True, exist_ok=True)
+    with _store_lock(), tempfile.TemporaryDirectory(dir=target_root, prefix=".install-") as tmp:
+        src = _fetch(ns.source, Path(tmp))
+        manifest = read_manifest(src, builtin=False)
+        name = validate.plugin_name(ns.name or manifest.name)
+        existing = ctx.registry.plugins.get(name)
+        if existing and existing.builtin:
+            raise Conflict(f"{name!r} is a built-in plugin; choose another --name")
+        staged = Path(tmp) / name
+        src.rename(staged)
+        _check(staged, name)
+        final = target_root / name
+        if final.exists():
+            old = target_root / f".{name}.old.{time.time_ns()}"
+            final.rename(old)
+            staged.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+            verb = "Upgraded"
+        else:
+            staged.rename(final)
+            verb = "Installed"
+    plugin = read_manifest(final, builtin=False)
+    ctx.out.section(f"{verb} plugin {plugin.name} {plugin.version}")
+    if plugin.commands:
+        ctx.out.info("Commands: " + ", ".join(sorted(plugin.commands)))
+    if plugin.declared_hooks():
+        ctx.out.info("Hooks: " + ", ".join(plugin.declared_hooks()))
+    return 0
+
+
+def _check(path: Path, name: str) -> None:
+    """Load the staged plugin once, so a broken one never lands."""
+    import tomli_w
+
+    manifest = state.read_toml(path / "plugin.toml")
+    manifest["name"] = name
+    (path / "plugin.toml").write_text(tomli_w.dumps(manifest))
+    plugin = read_manifest(path, builtin=False)
+    from appliance import hookspecs
+
+    for hook in plugin.declared_hooks():
+        if not hook.startswith("appliance_") or not hasattr(hookspecs, hook):
+            raise UserError(f"plugin {name}: {hook!r} is not a hook (see docs/plugins.md)")
+    for command in plugin.commands.values():
+        if command.exec and not (path / command.exec).is_file():
+            raise UserError(f"plugin {name}: command {command.name} runs missing {command.exec}")
+    registry = Registry()
+    registry.plugins = {name: plugin}
+    registry.load(plugin)
+
+
+def _store_lock():  # type: ignore[no-untyped-def]
+    return state.lock_file(state.root() / "plugins.lock", "the plugin store", timeout=60)
+
+
+def _write_disabled(name: str, disabled: bool) -> None:
+    """Record the plugin's state; the caller holds the store lock."""
+    path = state.root() / "plugins.toml"
+    data = state.read_toml(path)
+    names = set(data.get("disabled", []))
+    names = names | {name} if disabled else names - {name}
+    data["disabled"] = sorted(names)
+    state.write_toml(path, data)
+
+
+def _set_disabled(name: str, disabled: bool) -> None:
+    with _store_lock():
+        _write_disabled(name, disabled)
+
+
+def enable(ctx: Context) -> int:
+    ns = ctx.parse(lambda p: p.add_argument("name"))
+    plugin = ctx.registry.get(ns.name)
+    _set_disabled(plugin.name, False)
+    ctx.out.section(f"Enabled plugin {plugin.name}")
+    return 0
+
+
+def disable(ctx: Context) -> int:
+    ns = ctx.parse(lambda p: p.add_argument("name"))
+    plugin = ctx.registry.get(ns.name)
+    if plugin.name == "plugin":
+        raise UserError("the plugin manager cannot disable itself")
+    _set_disabled(plugin.name, True)
+    ctx.out.section(f"Disabled plugin {plugin.name}")
+    return 0
+
+
+def uninstall(ctx: Context) -> int:
+    ns = ctx.parse(lambda p: p.add_argument("name"))
+    plugin = ctx.registry.plugins.get(ns.name)
+    if plugin is None:
+        raise NotFound(f"plugin {ns.name!r} is not installed")
+    if plugin.builtin:
+        raise UserError(f"{plugin.name} is built in: disable it with plugin:disable instead")
+    with _store_lock():
+        trash = plugin.path.with_name(f".{plugin.name}.removed.{time.time_ns()}")
+        plugin.path.rename(trash)
+        shutil.rmtree(trash, ignore_errors=True)
+        _write_disabled(plugin.name, False)
+    ctx.out.section(f"Uninstalled plugin {plugin.name}")
+    return 0

@@ -1,0 +1,61 @@
+"""nginx in front of every app: a vhost per app, switched with a graceful reload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance.deploy import Deploy
+from appliance.hookspecs import hookimpl
+from appliance.output import Output
+from appliance.state import App
+
+from . import nginx
+
+
+def domains_of(app: App) -> list[str]:
+    from appliance.hooks import Hooks
+    from appliance.plugins import Registry
+
+    found = Hooks(Registry(), Output()).call("appliance_app_domains", app=app)
+    return [d for group in found for d in group]
+
+
+@hookimpl(trylast=True)
+def appliance_proxy_update(deploy: Deploy) -> bool:
+    app = deploy.app
+    targets = [str(t) for t in deploy.targets]
+    domains = domains_of(app)
+    files: dict[Any, str | None] = {}
+    global_path, global_text = nginx.global_file()
+    if global_text is not None:
+        files[global_path] = global_text
+    if targets:
+        files[nginx.vhost_path(app)] = nginx.render(app, targets, domains)
+    else:
+        files[nginx.vhost_path(app)] = None
+    deploy.out.section(f"Switching traffic to release v{deploy.release}")
+    nginx.apply(files)
+    app.settings.set("proxy-nginx", "targets", targets)
+    return True
+
+
+@hookimpl
+def appliance_app_destroy(app: App, out: Output) -> None:
+    if nginx.vhost_path(app).exists():
+        nginx.apply({nginx.vhost_path(app): None})
+        out.info("Removed the nginx vhost")
+
+
+@hookimpl(trylast=True)
+def appliance_app_urls(app: App) -> list[str]:
+    port = nginx.port()
+    suffix = "" if port == "80" else f":{port}"
+    return [f"http://{domain}{suffix}/" for domain in domains_of(app)]
+
+
+@hookimpl
+def appliance_app_report(app: App) -> dict[str, Any]:
+    return {
+        "Proxy": "nginx",
+        "Proxy targets": " ".join(app.settings.get("proxy-nginx", "targets", [])) or "none",
+    }

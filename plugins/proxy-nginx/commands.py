@@ -1,0 +1,38 @@
+from appliance.command import Context
+from appliance.errors import NotFound
+from appliance.state import App
+
+from . import appliance_app_urls, nginx
+
+
+def report(ctx: Context) -> int:
+    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
+    app = App(ns.app).require()
+    data = {
+        "vhost": str(nginx.vhost_path(app)),
+        "vhost_exists": nginx.vhost_path(app).is_file(),
+        "targets": app.settings.get("proxy-nginx", "targets", []),
+        "urls": appliance_app_urls(app),
+    }
+    if ctx.out.json:
+        ctx.out.data(data)
+    else:
+        ctx.out.report(
+            f"{app.name} proxy information",
+            {
+                "Vhost": data["vhost"] if data["vhost_exists"] else "none (not deployed)",
+                "Targets": " ".join(data["targets"]) or "none",
+                "URLs": " ".join(data["urls"]),
+            },
+        )
+    return 0
+
+
+def show_config(ctx: Context) -> int:
+    ns = ctx.parse(lambda p: p.add_argument("app"))
+    app = App(ns.app).require()
+    path = nginx.vhost_path(app)
+    if not path.is_file():
+        raise NotFound(f"{app.name} has no nginx config yet: deploy it first")
+    ctx.out.raw(path.read_text().rstrip("\n"))
+    return 0

@@ -1,0 +1,96 @@
+"""Writing vhosts safely: every change is checked with `nginx -t` and undone if it
+fails, so one app's bad config never reaches the running nginx or another app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from appliance import state, templates
+from appliance.errors import UserError
+from appliance.state import App
+
+GLOBAL_FILE = "0-appliance-global.conf"
+
+
+def vhost_dir() -> Path:
+    return state.root() / "nginx"
+
+
+def vhost_path(app: App) -> Path:
+    return vhost_dir() / f"{app.name}.conf"
+
+
+def setting(key: str, default: str) -> str:
+    return str(state.global_settings().get("proxy-nginx", key, default))
+
+
+def nginx(*args: str) -> subprocess.CompletedProcess[str]:
+    binary = setting("nginx", shutil.which("nginx") or "/usr/sbin/nginx")
+    argv = [binary, *args]
+    if os.geteuid() != 0:
+        argv = ["sudo", "-n", *argv]
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    except FileNotFoundError:
+        raise UserError(f"nginx is not installed ({argv[0]} not found)") from None
+
+
+def _error_line(result: subprocess.CompletedProcess[str]) -> str:
+    lines = [
+        ln
+        for ln in (result.stderr + result.stdout).splitlines()
+        if "emerg" in ln or "error" in ln or "failed" in ln
+    ]
+    return (lines or (result.stderr + result.stdout).strip().splitlines() or ["no output"])[0]
+
+
+def port() -> str:
+    return setting("port", "80")
+
+
+def render(app: App, targets: list[str], domains: list[str]) -> str:
+    return templates.render(
+        "nginx/app.conf.j2",
+        app=app.name,
+        root=str(state.root()),
+        targets=targets,
+        domains=domains,
+        port=port(),
+        log_dir=setting("log_dir", "/var/log/nginx"),
+        client_max_body_size=app.settings.get("proxy-nginx", "client_max_body_size", "100m"),
+        read_timeout=app.settings.get("proxy-nginx", "read_timeout", "60s"),
+    )
+
+
+def apply(files: dict[Path, str | None]) -> None:
+    """Write (or with None, remove) vhost files, test, reload; restore all on failure."""
+    with state.lock_file(state.root() / "nginx.lock", "nginx", timeout=120):
+        backups: dict[Path, str | None] = {}
+        for path, text in files.items():
+            backups[path] = path.read_text() if path.is_file() else None
+            if text is None:
+                path.unlink(missing_ok=True)
+            else:
+                state.atomic_write(path, text)
+        result = nginx("-t", "-q")
+        if result.returncode != 0:
+            for path, text in backups.items():
+                if text is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    state.atomic_write(path, text)
+            raise UserError(
+                f"nginx rejected the new config, kept the old one: {_error_line(result)}"
+            )
+        reloaded = nginx("-s", "reload")
+        if reloaded.returncode != 0:
+            raise UserError(f"nginx reload failed (is nginx running?): {_error_line(reloaded)}")
+
+
+def global_file() -> tuple[Path, str | None]:
+    path = vhost_dir() / GLOBAL_FILE
+    text = templates.render("nginx/global.conf.j2")
+    return path, (None if path.is_file() and path.read_text() == text else text)

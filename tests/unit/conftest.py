@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from appliance import cli
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    state_root = tmp_path / "state"
+    state_root.mkdir()
+    monkeypatch.setenv("APPLIANCE_ROOT", str(state_root))
+    monkeypatch.delenv("APPLIANCE_USER", raising=False)
+    monkeypatch.delenv("APPLIANCE_DEBUG", raising=False)
+    monkeypatch.delenv("SSH_ORIGINAL_COMMAND", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return state_root
+
+
+@pytest.fixture
+def run(root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Run the CLI in-process: run("apps:list", "--format", "json", stdin="...")."""
+
+    def _run(*argv: str, stdin: str = "") -> Result:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = cli.main(list(argv))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return _run
