@@ -358,7 +358,9 @@ start_docker() {
 }
 
 start_nginx() {
-  if pid_alive /run/nginx.pid || pgrep -f '^nginx: master' >/dev/null; then
+  # The pid file, not pgrep: other nginx instances (tests) may be running, and
+  # `nginx -s reload` signals the pid in this file anyway.
+  if pid_alive /run/nginx.pid; then
     local out
     # nginx prints a "signal process started" notice even on success.
     out=$(nginx -s reload 2>&1) || { printf '%s\n' "$out" >&2; die "nginx -s reload failed"; }
@@ -406,8 +408,14 @@ configure_appliance() {
   elif ! grep -qs domain "$STATE_DIR/settings.toml"; then
     DOMAIN=$(hostname -f 2>/dev/null || true)
     [ -n "$DOMAIN" ] || DOMAIN=$(hostname)
-    appliance domains:set-global "$DOMAIN" </dev/null
-    info "global domain: $DOMAIN (from hostname -f; change with --domain)"
+    if appliance domains:set-global "$DOMAIN" </dev/null; then
+      info "global domain: $DOMAIN (from hostname -f; change with --domain)"
+    else
+      # A guessed default must not fail the whole install.
+      info "could not use '$DOMAIN' as the global domain; set one with:"
+      info "  sudo appliance domains:set-global example.com"
+      DOMAIN=""
+    fi
   fi
 
   if [ -n "$KEY" ]; then

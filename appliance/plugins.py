@@ -6,7 +6,9 @@ one of its commands runs or when a hook it declares fires.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -24,6 +26,7 @@ BUILTIN_PACKAGE = "appliance_plugins"
 INSTALLED_PACKAGE = "appliance_ext"
 
 
+@functools.cache
 def builtin_dir() -> Path:
     """The built-in plugins: package data when installed, `plugins/` in a checkout."""
     top = Path(__file__).resolve().parent.parent
@@ -215,6 +218,7 @@ class Registry:
             if parent not in sys.modules:
                 namespace = types.ModuleType(parent)
                 namespace.__path__ = []
+                namespace.__spec__ = importlib.machinery.ModuleSpec(parent, None, is_package=True)
                 sys.modules[parent] = namespace
             init = plugin.path / "__init__.py"
             spec = importlib.util.spec_from_file_location(
@@ -263,18 +267,24 @@ def _trace_after(outcome: Any, hook_name: str, hook_impls: list[Any], kwargs: An
 
 
 def _trigger_plugin(plugin: Plugin, hook: str, exe: Path, argnames: tuple[str, ...]) -> Any:
-    """A pluggy plugin object whose one hook runs the executable `exe`."""
-    import inspect
+    """A pluggy plugin object whose one hook runs the executable `exe`.
 
+    pluggy reads an implementation's argument names from its code object, so the
+    function is compiled with the spec's own (identifier-checked) names.
+    """
     from appliance import triggers
     from appliance.hookspecs import hookimpl
 
-    def impl(*args: Any) -> Any:
-        return triggers.run(plugin.name, hook, exe, dict(zip(argnames, args, strict=True)))
+    if not all(name.isidentifier() for name in (hook, *argnames)):
+        raise PluginError(f"hook {hook!r} has unusable argument names")
 
-    impl.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in argnames]
-    )
+    def call(kwargs: dict[str, Any]) -> Any:
+        return triggers.run(plugin.name, hook, exe, kwargs)
+
+    params = ", ".join(argnames)
+    packed = ", ".join(f"{name!r}: {name}" for name in argnames)
+    namespace: dict[str, Any] = {"_call": call}
+    exec(f"def {hook}({params}):\n    return _call({{{packed}}})\n", namespace)
     holder = types.SimpleNamespace()
-    setattr(holder, hook, hookimpl(impl))
+    setattr(holder, hook, hookimpl(namespace[hook]))
     return holder

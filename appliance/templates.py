@@ -35,12 +35,13 @@ def nginx_token(value: object) -> str:
     return text
 
 
-def render(name: str, app: str | None = None, **context: Any) -> str:
+def render(name: str, overrides_for: str | None = None, **context: Any) -> str:
+    """Render `name`, looking first in the overrides of the app `overrides_for`."""
     import jinja2
 
     search = []
-    if app:
-        search.append(state.root() / "apps" / app / "templates")
+    if overrides_for:
+        search.append(state.root() / "apps" / overrides_for / "templates")
     search += [state.root() / "templates", builtin_dir()]
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in search]),

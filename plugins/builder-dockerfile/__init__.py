@@ -6,6 +6,8 @@ from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hookspecs import hookimpl
 
+QUIET = ("Removing intermediate container", "---> Running in")
+
 
 @hookimpl
 def appliance_build(deploy: Deploy) -> str | None:
@@ -17,9 +19,6 @@ def appliance_build(deploy: Deploy) -> str | None:
     out = deploy.out
     out.section(f"Building {deploy.app.name} from Dockerfile")
     client = docker.from_env(timeout=3600)
-    labels = {"appliance.app": deploy.app.name, "appliance.release": str(deploy.release)}
-    if deploy.rev:
-        labels["appliance.rev"] = deploy.rev
     try:
         stream = client.api.build(
             path=str(deploy.source_dir),
@@ -28,14 +27,13 @@ def appliance_build(deploy: Deploy) -> str | None:
             forcerm=True,
             pull=False,
             decode=True,
-            labels=labels,
         )
         for chunk in stream:
             if "error" in chunk:
                 raise UserError(f"docker build failed: {chunk['error'].strip()}")
-            text = chunk.get("stream")
-            if text and text.strip():
-                out.info(text.rstrip("\n"))
+            text = chunk.get("stream", "").rstrip()
+            if text and not text.lstrip().startswith(QUIET):
+                out.info(text)
     except docker.errors.APIError as exc:
         raise UserError(f"docker build failed: {exc.explanation or exc}") from None
     finally:

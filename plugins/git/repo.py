@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import appliance
@@ -55,14 +54,20 @@ def deploy_branches(app: App) -> list[str]:
 
 def extract(repo: Path, rev: str, into: Path) -> None:
     """Write the tree of `rev` into `into` (works inside a pre-receive quarantine)."""
-    proc = subprocess.Popen(
+    archive = subprocess.Popen(
         ["git", "--git-dir", str(repo), "archive", "--format=tar", rev],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert proc.stdout is not None
-    with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
-        archive.extractall(into, filter="data")
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.wait() != 0:
-        raise UserError(f"cannot read revision {rev[:12]}: {stderr.strip()}")
+    untar = subprocess.run(
+        ["tar", "-x", "--no-same-owner", "-C", str(into)],
+        stdin=archive.stdout,
+        capture_output=True,
+        check=False,
+    )
+    assert archive.stdout is not None and archive.stderr is not None
+    archive.stdout.close()
+    stderr = archive.stderr.read().decode(errors="replace")
+    if archive.wait() != 0 or untar.returncode != 0:
+        reason = stderr.strip() or untar.stderr.decode(errors="replace").strip()
+        raise UserError(f"cannot read revision {rev[:12]}: {reason}")

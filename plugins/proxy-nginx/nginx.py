@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from appliance import state, templates
@@ -54,6 +55,7 @@ def port() -> str:
 def render(app: App, targets: list[str], domains: list[str]) -> str:
     return templates.render(
         "nginx/app.conf.j2",
+        overrides_for=app.name,
         app=app.name,
         root=str(state.root()),
         targets=targets,
@@ -85,9 +87,51 @@ def apply(files: dict[Path, str | None]) -> None:
             raise UserError(
                 f"nginx rejected the new config, kept the old one: {_error_line(result)}"
             )
+        before = workers()
         reloaded = nginx("-s", "reload")
         if reloaded.returncode != 0:
             raise UserError(f"nginx reload failed (is nginx running?): {_error_line(reloaded)}")
+        wait_for_new_workers(before)
+
+
+def workers() -> dict[int, str] | None:
+    """nginx's worker processes and their titles, or None if the master is unknown."""
+    try:
+        master = int(Path(setting("pid_file", "/run/nginx.pid")).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    found: dict[int, str] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid != master:
+                continue
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                found[int(entry.name)] = f.read().replace(b"\0", b" ").decode().strip()
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def wait_for_new_workers(before: dict[int, str] | None, timeout: float = 10) -> None:
+    """A reload returns before it takes effect: wait until new workers run and the
+    old ones have stopped accepting (their title says "shutting down"), so that
+    "deployed" means every new request reaches the new release."""
+    if before is None:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = workers() or {}
+        started = [pid for pid in now if pid not in before]
+        old_accepting = [
+            pid for pid, title in now.items() if pid in before and "shutting down" not in title
+        ]
+        if started and not old_accepting:
+            return
+        time.sleep(0.005)
 
 
 def global_file() -> tuple[Path, str | None]:
