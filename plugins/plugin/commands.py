@@ -1,3 +1,4 @@
+import os
 import re
 import shutil
 import subprocess
@@ -50,6 +51,17 @@ def list_plugins(ctx: Context) -> int:
 
 def _fetch(source: str, into: Path) -> Path:
     path = Path(source).expanduser()
+    try:
+        readable = not path.exists() or os.access(path, os.R_OK | os.X_OK)
+    except PermissionError:
+        readable = False
+    if not readable:
+        import getpass
+
+        raise UserError(
+            f"cannot read {path} as user {getpass.getuser()}: make it readable "
+            "(chmod -R a+rX) or install from a git URL"
+        )
     if path.is_dir():
         shutil.copytree(path, into / "src", ignore=shutil.ignore_patterns(".git", "__pycache__"))
         return into / "src"

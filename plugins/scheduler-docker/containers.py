@@ -64,7 +64,10 @@ def wait_listening(container: Any, port: int, timeout: float) -> None:
     while True:
         container.reload()
         status = container.status
-        if status in ("exited", "dead"):
+        crashed = status in ("exited", "dead", "restarting") or container.attrs.get(
+            "RestartCount", 0
+        )
+        if crashed:
             code = container.attrs.get("State", {}).get("ExitCode")
             raise UserError(
                 f"container {container.name} exited with status {code} before listening "

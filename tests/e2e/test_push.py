@@ -1,0 +1,113 @@
+"""git push over SSH deploys behind nginx; a failed build leaves the old release serving."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from .conftest import DOMAIN, FIXTURES, Host, commit, make_repo
+
+
+def set_message(repo: Path, text: str) -> None:
+    (repo / "message.txt").write_text(text + "\n")
+    commit(repo, text)
+
+
+def test_push_deploy_failed_build_and_redeploy(host: Host, tmp_path: Path) -> None:
+    app = host.new_app()
+    repo = make_repo(tmp_path, "dockerfile-hello")
+
+    first = host.push(repo, app)
+    assert first.returncode == 0, first.stderr
+    assert f"-----> Created app {app}" in first.stderr
+    assert f"-----> Building {app} from Dockerfile" in first.stderr
+    assert f"-----> Application deployed: http://{app}.{DOMAIN}/" in first.stderr
+    assert host.get(app) == (200, f"hello v1\nhost={app}.{DOMAIN}\n")
+
+    shutil.copy(FIXTURES / "apps" / "dockerfile-broken" / "Dockerfile", repo / "Dockerfile")
+    commit(repo, "broken")
+    broken = host.push(repo, app)
+    assert broken.returncode != 0
+    assert "docker build failed" in broken.stderr
+    assert "pre-receive hook declined" in broken.stderr
+    assert host.get(app)[1].startswith("hello v1\n")
+
+    subprocess.run(["git", "-C", repo, "reset", "-q", "--hard", "HEAD~1"], check=True)
+    set_message(repo, "hello v2")
+    second = host.push(repo, app)
+    assert second.returncode == 0, second.stderr
+    assert host.get(app)[1].startswith("hello v2\n")
+
+    report = json.loads(host.ssh("apps:report", app, "--format", "json").stdout)
+    assert report["deployed_release"] == "v3"
+
+
+def test_other_branches_do_not_deploy(host: Host, tmp_path: Path) -> None:
+    app = host.new_app()
+    repo = make_repo(tmp_path, "dockerfile-hello")
+    subprocess.run(["git", "-C", repo, "branch", "-q", "feature"], check=True)
+    pushed = host.push(repo, app, branch="feature")
+    assert pushed.returncode == 0, pushed.stderr
+    assert "not deploying" in pushed.stderr and "Building" not in pushed.stderr
+    assert host.get(app)[0] == 404 or not host.get(app)[1].startswith("hello")
+    assert host.push(repo, app).returncode == 0
+    assert host.get(app)[1].startswith("hello v1\n")
+
+
+def test_app_that_never_listens_is_refused(host: Host, tmp_path: Path) -> None:
+    app = host.new_app()
+    repo = make_repo(tmp_path, "dockerfile-hello")
+    assert host.push(repo, app).returncode == 0
+    (repo / "Dockerfile").write_text(
+        (repo / "Dockerfile")
+        .read_text()
+        .replace('CMD ["python3", "/app/app.py"]', 'CMD ["python3", "-c", "raise SystemExit(7)"]')
+    )
+    commit(repo, "crashes")
+    crashed = host.push(repo, app)
+    assert crashed.returncode != 0
+    assert "exited with status 7" in crashed.stderr
+    assert "previous release keeps serving" in crashed.stderr
+    assert host.get(app)[1].startswith("hello v1\n")
+    containers = json.loads(host.ssh("ps:report", app, "--format", "json").stdout)
+    assert [c["release"] for c in containers] == [1]
+
+
+def test_ssh_commands(host: Host) -> None:
+    app = host.new_app()
+    created = host.ssh("apps:create", app)
+    assert created.returncode == 0, created.stderr
+    listed = host.ssh("apps:list", "--format", "json")
+    assert app in json.loads(listed.stdout)
+    helped = host.ssh()
+    assert helped.returncode == 0 and "apps:create" in helped.stdout
+    refused = host.ssh("bash", "-c", "id")
+    assert refused.returncode != 0 and "not allowed" in refused.stderr
+    bad = host.ssh("apps:create", "Bad_Name")
+    assert bad.returncode == 1
+    assert bad.stderr.strip().count("\n") == 0 and "invalid app name" in bad.stderr
+    keys = json.loads(host.ssh("ssh-keys:list", "--format", "json").stdout)
+    assert host.key_name in [k["name"] for k in keys]
+    kept = host.ssh("apps:destroy", app)
+    assert kept.returncode != 0 and "--force" in kept.stderr
+    gone = host.ssh("apps:destroy", app, "--force")
+    assert gone.returncode == 0
+    assert app not in json.loads(host.ssh("apps:list", "--format", "json").stdout)
+
+
+def test_destroy_removes_containers_and_vhost(host: Host, tmp_path: Path) -> None:
+    app = host.new_app()
+    repo = make_repo(tmp_path, "dockerfile-hello")
+    assert host.push(repo, app).returncode == 0
+    assert host.get(app)[0] == 200
+    assert host.ssh("apps:destroy", app, "--force").returncode == 0
+    assert not host.get(app)[1].startswith("hello")
+    leftovers = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=appliance.app={app}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert leftovers.strip() == ""
