@@ -15,7 +15,6 @@ import contextlib
 import fcntl
 import os
 import sys
-import tempfile
 import time
 import tomllib
 from collections.abc import Iterator
@@ -34,6 +33,8 @@ def root() -> Path:
 
 def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     """Write `data` to a temporary file beside `path`, then rename it into place."""
+    import tempfile
+
     if isinstance(data, str):
         data = data.encode()
     path.parent.mkdir(parents=True, exist_ok=True)
