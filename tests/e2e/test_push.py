@@ -111,3 +111,19 @@ def test_destroy_removes_containers_and_vhost(host: Host, tmp_path: Path) -> Non
         check=True,
     ).stdout
     assert leftovers.strip() == ""
+
+
+def test_reinstall_keeps_apps_keys_and_traffic(host: Host, tmp_path: Path) -> None:
+    from .conftest import CHECKOUT, sh
+
+    app = host.new_app()
+    repo = make_repo(tmp_path, "dockerfile-hello")
+    assert host.push(repo, app).returncode == 0
+    again = sh("bash", CHECKOUT / "install.sh", "--domain", DOMAIN, timeout=900)
+    assert again.returncode == 0, again.stderr
+    assert "appliance 0." in again.stdout
+    assert app in json.loads(host.ssh("apps:list", "--format", "json").stdout)
+    assert host.get(app)[1].startswith("hello v1\n")
+    set_message(repo, "hello after upgrade")
+    assert host.push(repo, app).returncode == 0
+    assert host.get(app)[1].startswith("hello after upgrade\n")
