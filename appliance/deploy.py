@@ -1,14 +1,17 @@
-"""The objects a deploy hands to hooks: `Deploy` and `Target`."""
+"""The objects a deploy hands to hooks: `Deploy`, `Container` and `Target`."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.output import Output
 from appliance.state import App
+
+if TYPE_CHECKING:
+    from appliance.hooks import Hooks
 
 
 @dataclass(frozen=True)
@@ -23,41 +26,79 @@ class Target:
 
 
 @dataclass
-class Deploy:
-    """One run of the pipeline: build (when there is source), start, switch, retire.
+class Container:
+    """One running process of an app, as a scheduler describes it."""
 
-    `extra` is scratch space for plugins, keyed by plugin name.
+    id: str
+    name: str
+    process: str
+    deploy_id: int
+    address: str | None = None
+    port: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Deploy:
+    """One run of the pipeline: build (when there is source), start, check, switch, retire.
+
+    `id` numbers every deploy attempt of the app (container names and build tags use
+    it); `release` is the release this deploy makes live: a new number, or the
+    current one for a restart (`new_release` False). `extra` is scratch space for
+    plugins, keyed by plugin name; `hooks` lets a plugin fire other hooks.
     """
 
     app: App
     out: Output
+    id: int
     release: int
     user: str
+    hooks: Hooks | None = None
+    new_release: bool = True
     source_dir: Path | None = None
     rev: str | None = None
     image: str | None = None
     summary: str = ""
+    config: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    procfile: dict[str, str] = field(default_factory=dict)
+    app_json: dict[str, Any] = field(default_factory=dict)
+    rollback_of: int = 0
     targets: list[Target] = field(default_factory=list)
+    containers: list[Container] = field(default_factory=list)
     previous_release: int | None = None
+    previous_deploy: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def image_tag(self) -> str:
-        return f"appliance/{self.app.name}:v{self.release}"
+        return f"appliance/{self.app.name}:build-{self.id}"
+
+    @property
+    def first_deploy(self) -> bool:
+        return self.previous_release is None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "app": self.app.name,
+            "id": self.id,
             "release": self.release,
+            "new_release": self.new_release,
             "user": self.user,
             "source_dir": str(self.source_dir) if self.source_dir else None,
             "rev": self.rev,
             "image": self.image,
             "image_tag": self.image_tag,
             "summary": self.summary,
+            "config_keys": sorted(self.config),
+            "procfile": self.procfile,
+            "app_json": self.app_json,
+            "rollback_of": self.rollback_of,
             "targets": [str(t) for t in self.targets],
+            "containers": [c.to_dict() for c in self.containers],
             "previous_release": self.previous_release,
         }
 

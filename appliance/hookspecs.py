@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from appliance.markers import hookimpl, hookspec
 
 if TYPE_CHECKING:
-    from appliance.deploy import Deploy, Target
+    from appliance.deploy import Container, Deploy, Target
     from appliance.output import Output
     from appliance.state import App
 
@@ -92,9 +92,11 @@ def appliance_post_build(deploy: Deploy) -> None:
 
 @hookspec
 def appliance_container_env(deploy: Deploy) -> dict[str, str]:
-    """Collect: environment variables for the app's containers (config vars).
+    """Collect: the config vars of a deploy that has none given (a push, a restart).
 
-    Later plugins win on clashes; `PORT` is set by the scheduler.
+    The merged result becomes `deploy.config`, is saved in the release, and reaches
+    every container's environment. Built-in: config. A rollback passes the old
+    release's config instead of asking.
     """
     return {}
 
@@ -119,6 +121,16 @@ def appliance_scheduler_abort(deploy: Deploy) -> bool | None:
     """Decision: a deploy failed after `appliance_scheduler_start`; remove what it started.
 
     Return True once handled. The previous release must keep running.
+    """
+
+
+@hookspec
+def appliance_deploy_checks(deploy: Deploy) -> None:
+    """Event (pipeline): the new containers (`deploy.containers`) run; check them.
+
+    Raise `UserError` saying what was expected and what came back to refuse the
+    deploy: the new containers are removed and the old release keeps serving.
+    Built-in: checks.
     """
 
 
@@ -153,3 +165,34 @@ def appliance_deploy_failed(deploy: Deploy, error: str) -> None:
 def appliance_app_domains(app: App) -> list[str]:
     """Collect: the host names `app` answers to (validated domain names)."""
     return []
+
+
+@hookspec(firstresult=True)
+def appliance_run_oneoff(deploy: Deploy, command: str, commit: bool) -> dict[str, Any] | None:
+    """Decision: run `command` in a one-off container of `deploy.image` with its config.
+
+    Output streams through `deploy.out`. Returns `{"exit_code": int, "image": str | None}`;
+    with `commit` the container's filesystem becomes a new image, returned as `image`.
+    Built-in: scheduler-docker.
+    """
+
+
+@hookspec(firstresult=True)
+def appliance_app_containers(app: App) -> list[Container] | None:
+    """Decision: the app's running containers of its current deploy. Built-in: scheduler-docker."""
+
+
+@hookspec(firstresult=True)
+def appliance_container_exec(app: App, container: Container, command: list[str]) -> Any:
+    """Decision: run `command` inside `container`; return `[exit_code, output]`."""
+
+
+@hookspec(firstresult=True)
+def appliance_container_logs(app: App, container: Container, lines: int) -> str | None:
+    """Decision: the last `lines` lines of `container`'s output."""
+
+
+@hookspec(firstresult=True)
+def appliance_container_state(app: App, container: Container) -> dict[str, Any] | None:
+    """Decision: `{"running": bool, "restarts": int, "exit_code": int | None,
+    "uptime": seconds}` for `container`."""

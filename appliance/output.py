@@ -17,14 +17,26 @@ class Output:
         self.format = fmt
         self.stream = stream or sys.stdout
         self.colour = self.stream.isatty() and "NO_COLOR" not in os.environ
+        self.broken = False
+        self.raise_on_broken_pipe = True
 
     @property
     def json(self) -> bool:
         return self.format == "json"
 
     def _write(self, text: str) -> None:
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        """Write a line now. When the reader has gone (a push cancelled with Ctrl-C),
+        raise once so the work in progress stops, then drop further output; with
+        `raise_on_broken_pipe` off (a deploy past its switch), never raise."""
+        if self.broken:
+            return
+        try:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            self.broken = True
+            if self.raise_on_broken_pipe:
+                raise
 
     def section(self, text: str) -> None:
         """`-----> Building hello from Dockerfile`"""

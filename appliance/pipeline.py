@@ -1,25 +1,68 @@
-"""The deploy pipeline: build, start beside the old, switch traffic, retire the old.
+"""The deploy pipeline: build, start beside the old, check, switch traffic, retire the old.
 
-Any failure before the switch removes what the new release started and leaves
-the previous release serving.
+Any failure before the switch, an interrupted push included, removes what the new
+deploy started and leaves the previous release serving. A deploy killed outright
+leaves a marker that the next deploy of the app finds and cleans up.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from appliance import releases, state
 from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
 from appliance.state import App
 
+MARKER = "deploying"
 
-def next_release(app: App) -> int:
-    number = int(app.settings.get("core", "last_release", 0)) + 1
-    app.settings.set("core", "last_release", number)
-    return number
+
+class Interrupted(UserError):
+    """The deploying process was told to stop (SIGTERM, SIGHUP: the pusher left)."""
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    def handler(signum: int, frame: Any) -> None:
+        raise Interrupted(f"deploy interrupted by {signal.Signals(signum).name}")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def lock_timeout(app: App) -> float | None:
+    configured = app.settings.get("core", "lock_timeout")
+    if configured is None:
+        configured = state.global_settings().get("core", "lock_timeout", 600)
+    return float(configured) if configured else None
+
+
+def recover(app: App, hooks: Hooks, out: Output) -> None:
+    """Clean up after a deploy that was killed before it could clean up itself.
+    The caller holds the app's lock."""
+    marker = app.path / MARKER
+    try:
+        text = marker.read_text().split()
+    except FileNotFoundError:
+        return
+    deploy_id = int(text[0]) if text and text[0].isdigit() else 0
+    out.section(f"Cleaning up deploy {deploy_id} of {app.name}, which was interrupted")
+    ghost = Deploy(app=app, out=out, id=deploy_id, release=0, user="", hooks=hooks)
+    hooks.call("appliance_scheduler_abort", deploy=ghost)
+    marker.unlink(missing_ok=True)
+    out.info("Removed its containers; the current release was never touched")
 
 
 def deploy(
@@ -28,41 +71,73 @@ def deploy(
     out: Output,
     *,
     user: str,
+    summary: str = "",
     source_dir: Path | None = None,
     rev: str | None = None,
     image: str | None = None,
-    summary: str = "",
+    config: dict[str, str] | None = None,
+    procfile: dict[str, str] | None = None,
+    app_json: dict[str, Any] | None = None,
+    rollback_of: int = 0,
+    new_release: bool = True,
 ) -> Deploy:
-    """Run the whole pipeline under the app's lock. The caller holds no lock."""
+    """Run the whole pipeline under the app's lock. The caller holds no lock.
+
+    Without `source_dir`, `image` is deployed as is; process types and app.json then
+    come from `procfile`/`app_json` or the current release.
+    """
     started = time.monotonic()
-    with app.lock(what=summary or "deploy"):
-        current = app.settings.get("core", "release")
+    with app.lock(timeout=lock_timeout(app), what=summary):
+        recover(app, hooks, out)
+        current = releases.current(app)
+        deploy_id = int(app.settings.get("core", "last_deploy", 0)) + 1
+        app.settings.set("core", "last_deploy", deploy_id)
+        numbers = releases.numbers(app)
         job = Deploy(
             app=app,
             out=out,
-            release=next_release(app),
+            id=deploy_id,
+            release=(numbers[-1] + 1 if numbers else 1) if new_release or not current else 0,
+            new_release=new_release or current is None,
             user=user,
+            hooks=hooks,
             source_dir=source_dir,
             rev=rev,
             image=image,
             summary=summary,
-            previous_release=current,
+            rollback_of=rollback_of,
+            previous_release=current.number if current else None,
+            previous_deploy=app.settings.get("core", "deploy"),
         )
+        if not job.new_release and current:
+            job.release = current.number
+        if config is not None:
+            job.config = dict(config)
+        if source_dir is None:
+            base = current
+            job.procfile = procfile if procfile is not None else (base.procfile if base else {})
+            job.app_json = app_json if app_json is not None else (base.app_json if base else {})
+        state.atomic_write(app.path / MARKER, f"{deploy_id} {os.getpid()}\n")
         try:
-            _run(job, hooks)
+            with _signals_interrupt():
+                _run(job, hooks, config_given=config is not None)
         except BaseException as exc:
             reason = str(exc) or type(exc).__name__
             hooks.event("appliance_deploy_failed", deploy=job, error=reason)
             raise
+        finally:
+            (app.path / MARKER).unlink(missing_ok=True)
     job.timings["total"] = time.monotonic() - started
     return job
 
 
-def _run(job: Deploy, hooks: Hooks) -> None:
+def _run(job: Deploy, hooks: Hooks, config_given: bool) -> None:
+    from appliance import appfiles
+
     app, out = job.app, job.out
-    if job.image is None:
-        if job.source_dir is None:
-            raise UserError("nothing to deploy: no source and no image")
+    if job.source_dir is not None:
+        job.procfile = appfiles.read_procfile(job.source_dir)
+        job.app_json = appfiles.read_app_json(job.source_dir)
         hooks.call("appliance_pre_build", deploy=job)
         with job.timed("build"):
             job.image = hooks.call("appliance_build", deploy=job)
@@ -72,8 +147,12 @@ def _run(job: Deploy, hooks: Hooks) -> None:
                 "(the built-in one needs a Dockerfile at the top of the repository)"
             )
         hooks.call("appliance_post_build", deploy=job)
-    for found in reversed(hooks.call("appliance_container_env", deploy=job)):
-        job.env.update(found or {})
+    if job.image is None:
+        raise UserError("nothing to deploy: no source and no image")
+    if not config_given:
+        for found in reversed(hooks.call("appliance_container_env", deploy=job)):
+            job.config.update(found or {})
+    job.env = dict(job.config)
     hooks.call("appliance_pre_deploy", deploy=job)
     try:
         with job.timed("start"):
@@ -81,20 +160,46 @@ def _run(job: Deploy, hooks: Hooks) -> None:
         if targets is None:
             raise UserError(f"no scheduler handles {app.name}")
         job.targets = list(targets)
+        with job.timed("checks"):
+            hooks.call("appliance_deploy_checks", deploy=job)
         with job.timed("switch"):
             hooks.call("appliance_proxy_update", deploy=job)
     except BaseException:
-        out.section(
-            "Deploy failed: removing the new containers; the previous release keeps serving"
-        )
+        out.raise_on_broken_pipe = False
+        out.section("Deploy failed: the new containers are removed, the old release serves on")
         hooks.call("appliance_scheduler_abort", deploy=job)
         raise
-    app.settings.set("core", "release", job.release)
-    app.settings.set("core", "image", job.image)
-    if job.rev:
-        app.settings.set("core", "rev", job.rev)
-    app.settings.set("core", "deployed_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    out.raise_on_broken_pipe = False  # live now: finish even if the pusher has left
+    _activate(job)
     hooks.call("appliance_scheduler_retire", deploy=job)
     hooks.event("appliance_post_deploy", deploy=job)
     urls = [u for found in hooks.call("appliance_app_urls", app=app) for u in found]
     out.section(f"Application deployed: {urls[0] if urls else app.name}")
+
+
+def _activate(job: Deploy) -> None:
+    """Traffic has moved: record the release and make it current, in one write."""
+    app = job.app
+    if job.new_release:
+        releases.record(
+            app,
+            releases.Release(
+                number=job.release,
+                summary=job.summary,
+                user=job.user,
+                created_at=releases.now(),
+                image=job.image or "",
+                rev=job.rev or "",
+                rollback_of=job.rollback_of,
+                config=job.config,
+                procfile=job.procfile,
+                app_json=job.app_json,
+            ),
+        )
+    data = state.read_toml(app.settings.path)
+    core = data.setdefault("core", {})
+    core.update(release=job.release, deploy=job.id, image=job.image, deployed_at=releases.now())
+    if job.rev:
+        core["rev"] = job.rev
+    state.write_toml(app.settings.path, data)
+    app.settings._data = None

@@ -126,10 +126,23 @@ class App:
         return f"App({self.name!r})"
 
 
+_HELD: dict[str, int] = {}
+"""Locks this process holds, so a command holding an app's lock can run a deploy
+(which takes the same lock) without deadlocking on itself."""
+
+
 @contextlib.contextmanager
 def lock_file(
     path: Path, label: str, timeout: float | None = None, what: str = ""
 ) -> Iterator[None]:
+    key = str(path.resolve())
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -151,7 +164,11 @@ def lock_file(
                     time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()} {what}".strip().encode(), 0)
-        yield
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            del _HELD[key]
     finally:
         os.close(fd)
 

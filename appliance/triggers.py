@@ -36,6 +36,11 @@ RETURNS_VALUE = {
     "appliance_scheduler_abort",
     "appliance_proxy_update",
     "appliance_scheduler_retire",
+    "appliance_run_oneoff",
+    "appliance_app_containers",
+    "appliance_container_exec",
+    "appliance_container_logs",
+    "appliance_container_state",
 }
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
-from appliance.deploy import Deploy, Target
+from appliance.deploy import Container, Deploy, Target
 from appliance.hookspecs import hookimpl
 from appliance.output import Output
 from appliance.state import App
@@ -16,32 +16,44 @@ from appliance.state import App
 from . import containers as c
 
 
-def _setting(app: App, key: str, default: int) -> int:
+def setting(app: App, key: str, default: int) -> int:
     return int(app.settings.get("scheduler-docker", key, default))
+
+
+def wait_to_retire(app: App) -> int:
+    return int(app.settings.get("checks", "wait_to_retire", 60))
+
+
+def process_command(deploy: Deploy, process: str) -> list[str] | None:
+    """The Procfile's command for `process`, run by a shell so `$PORT` expands;
+    None runs the image's own CMD."""
+    command = deploy.procfile.get(process)
+    return ["/bin/sh", "-c", command] if command else None
 
 
 @hookimpl(trylast=True)
 def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
     app, out = deploy.app, deploy.out
     engine = c.client()
-    current = deploy.previous_release or 0
-    leftovers = [k for k in c.app_containers(engine, app.name) if c.release_of(k) > current]
+    current = deploy.previous_deploy or 0
+    leftovers = [k for k in c.app_containers(engine, app.name) if c.deploy_of(k) > current]
     if leftovers:
         out.section("Removing containers left by an interrupted deploy")
         out.info(", ".join(k.name for k in leftovers))
         c.remove(leftovers, stop_timeout=0)
     port = c.free_port()
-    env = {**deploy.env, "PORT": str(c.CONTAINER_PORT)}
-    name = f"{app.name}.web.{deploy.release}"
+    name = f"{app.name}.web.{deploy.id}"
     out.section(f"Starting {name}")
-    container = engine.containers.run(
+    container = c.create(
+        engine,
         deploy.image,
-        detach=True,
+        command=process_command(deploy, "web"),
         name=name,
         hostname=f"{app.name}-web",
-        environment=env,
+        environment={**deploy.env, "PORT": str(c.CONTAINER_PORT)},
         labels={
             c.LABEL_APP: app.name,
+            c.LABEL_DEPLOY: str(deploy.id),
             c.LABEL_RELEASE: str(deploy.release),
             c.LABEL_PROCESS: "web",
         },
@@ -49,7 +61,9 @@ def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
         restart_policy={"Name": "unless-stopped"},
         init=True,
     )
-    c.wait_listening(container, c.CONTAINER_PORT, _setting(app, "ready_timeout", 60))
+    container.start()
+    c.wait_listening(container, c.CONTAINER_PORT, setting(app, "ready_timeout", 60))
+    deploy.containers = [c.describe(container)]
     out.info(f"{name} is listening")
     return [Target("127.0.0.1", port)]
 
@@ -57,9 +71,7 @@ def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
 @hookimpl(trylast=True)
 def appliance_scheduler_abort(deploy: Deploy) -> bool:
     engine = c.client()
-    new = [
-        k for k in c.app_containers(engine, deploy.app.name) if c.release_of(k) == deploy.release
-    ]
+    new = [k for k in c.app_containers(engine, deploy.app.name) if c.deploy_of(k) == deploy.id]
     c.remove(new, stop_timeout=0)
     return True
 
@@ -68,19 +80,12 @@ def appliance_scheduler_abort(deploy: Deploy) -> bool:
 def appliance_scheduler_retire(deploy: Deploy) -> bool:
     """Old containers drain in a detached process, so the push ends as soon as
     traffic has moved."""
-    wait = _setting(deploy.app, "wait_to_retire", 60)
+    wait = wait_to_retire(deploy.app)
     argv = [
-        sys.executable,
-        "-m",
-        "appliance",
-        "scheduler-docker:retire",
-        deploy.app.name,
-        "--before",
-        str(deploy.release),
-        "--wait",
-        str(wait),
-    ]
-    if deploy.previous_release:
+        sys.executable, "-m", "appliance", "scheduler-docker:retire", deploy.app.name,
+        "--before", str(deploy.id), "--wait", str(wait),
+    ]  # fmt: skip
+    if deploy.previous_deploy:
         deploy.out.info(f"Old containers drain for {wait} s, then stop")
     subprocess.Popen(
         argv,
@@ -92,17 +97,64 @@ def appliance_scheduler_retire(deploy: Deploy) -> bool:
     return True
 
 
+@hookimpl(trylast=True)
+def appliance_run_oneoff(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
+    from . import oneoff
+
+    return oneoff.run(deploy, command, commit)
+
+
+@hookimpl(trylast=True)
+def appliance_app_containers(app: App) -> list[Container]:
+    current = app.settings.get("core", "deploy")
+    if current is None:
+        return []
+    engine = c.client()
+    found = [k for k in c.app_containers(engine, app.name) if c.deploy_of(k) == current]
+    return [c.describe(k) for k in found]
+
+
+@hookimpl(trylast=True)
+def appliance_container_exec(app: App, container: Container, command: list[str]) -> Any:
+    result = c.client().containers.get(container.id).exec_run(command, demux=False)
+    return [result.exit_code, (result.output or b"").decode(errors="replace")]
+
+
+@hookimpl(trylast=True)
+def appliance_container_logs(app: App, container: Container, lines: int) -> str:
+    return c.last_logs(c.client().containers.get(container.id), lines)
+
+
+@hookimpl(trylast=True)
+def appliance_container_state(app: App, container: Container) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    found = c.client().containers.get(container.id)
+    state = found.attrs.get("State", {})
+    started = state.get("StartedAt", "")[:26].rstrip("Z")
+    uptime = 0.0
+    if state.get("Running") and started:
+        begun = datetime.fromisoformat(started).replace(tzinfo=UTC)
+        uptime = (datetime.now(UTC) - begun).total_seconds()
+    return {
+        "running": bool(state.get("Running")) and not state.get("Restarting"),
+        "restarts": int(found.attrs.get("RestartCount", 0)),
+        "exit_code": state.get("ExitCode"),
+        "uptime": uptime,
+    }
+
+
 @hookimpl
 def appliance_app_destroy(app: App, out: Output) -> None:
-    if app.settings.get("core", "last_release") is None:
+    if app.settings.get("core", "last_deploy") is None:
         return
+    import docker.errors
+
     engine = c.client()
     found = c.app_containers(engine, app.name)
     c.remove(found, stop_timeout=5)
     if found:
         out.info(f"Removed {len(found)} container(s)")
-    import docker.errors
-
     for image in engine.images.list(name=f"appliance/{app.name}"):
         with contextlib.suppress(docker.errors.APIError):
             engine.images.remove(image.id, force=True)
@@ -110,7 +162,7 @@ def appliance_app_destroy(app: App, out: Output) -> None:
 
 @hookimpl
 def appliance_app_report(app: App) -> dict[str, Any]:
-    if app.settings.get("core", "release") is None:
+    if app.settings.get("core", "last_deploy") is None:
         return {"Containers": "none"}
     engine = c.client()
     found = c.app_containers(engine, app.name)

@@ -1,35 +1,46 @@
+import contextlib
 import time
 from typing import Any
 
+from appliance import releases
 from appliance.command import Context
+from appliance.errors import UserError
 from appliance.state import App
 
 from . import containers as c
+from . import setting
 
-OPTIONS = {"ready-timeout": "ready_timeout", "wait-to-retire": "wait_to_retire"}
+OPTIONS = {"ready-timeout": "ready_timeout", "stop-timeout": "stop_timeout"}
 
 
 def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
     app = App(ns.app).require()
     engine = c.client()
+    current = app.settings.get("core", "deploy")
     rows = [
         {
             "name": k.name,
             "process": k.labels.get(c.LABEL_PROCESS, ""),
-            "release": c.release_of(k),
+            "release": int(k.labels.get(c.LABEL_RELEASE, "0")),
+            "deploy": c.deploy_of(k),
+            "current": c.deploy_of(k) == current,
             "status": k.status,
             "image": k.attrs.get("Config", {}).get("Image", ""),
         }
-        for k in sorted(c.app_containers(engine, app.name), key=c.release_of)
+        for k in sorted(c.app_containers(engine, app.name), key=c.deploy_of)
     ]
     if ctx.out.json:
         ctx.out.data(rows)
     else:
         ctx.out.table(
-            ["CONTAINER", "PROCESS", "RELEASE", "STATUS"],
-            [[r["name"], r["process"], f"v{r['release']}", r["status"]] for r in rows],
-        )
+            ["CONTAINER", "PROCESS", "RELEASE", "STATUS", ""],
+            [
+                [r["name"], r["process"], f"v{r['release']}", r["status"],
+                 "current" if r["current"] else "retiring"]
+                for r in rows
+            ],
+        )  # fmt: skip
     return 0
 
 
@@ -44,26 +55,42 @@ def set_option(ctx: Context) -> int:
     if ns.seconds is None:
         app.settings.unset("scheduler-docker", OPTIONS[ns.key])
         ctx.out.section(f"{ns.key} of {app.name} reset to its default")
-    else:
-        if ns.seconds < 0 or ns.seconds > 86400:
-            from appliance.errors import UserError
-
-            raise UserError(f"{ns.key} must be between 0 and 86400 seconds")
-        app.settings.set("scheduler-docker", OPTIONS[ns.key], ns.seconds)
-        ctx.out.section(f"{ns.key} of {app.name} set to {ns.seconds} s")
+        return 0
+    if ns.seconds < 0 or ns.seconds > 86400:
+        raise UserError(f"{ns.key} must be between 0 and 86400 seconds")
+    app.settings.set("scheduler-docker", OPTIONS[ns.key], ns.seconds)
+    ctx.out.section(f"{ns.key} of {app.name} set to {ns.seconds} s")
     return 0
 
 
 def retire(ctx: Context) -> int:
+    """After a deploy: let old containers drain, stop them, prune old images."""
+
     def configure(p: Any) -> None:
         p.add_argument("app")
-        p.add_argument("--before", type=int, required=True)
+        p.add_argument("--before", type=int, required=True, help="a deploy id")
         p.add_argument("--wait", type=int, default=0)
 
     ns = ctx.parse(configure)
     app = App(ns.app).require()
     time.sleep(max(ns.wait, 0))
     engine = c.client()
-    old = [k for k in c.app_containers(engine, app.name) if c.release_of(k) < ns.before]
-    c.remove(old)
+    old = [k for k in c.app_containers(engine, app.name) if c.deploy_of(k) < ns.before]
+    c.remove(old, stop_timeout=setting(app, "stop_timeout", 10))
+    prune_images(engine, app)
     return 0
+
+
+def prune_images(engine: Any, app: App) -> None:
+    """Keep the images of the last N releases (`releases.keep`, 5) and the running one."""
+    import docker.errors
+
+    keep = int(app.settings.get("releases", "keep", 5))
+    wanted = {r.image for r in releases.all_releases(app)[-keep:]}
+    wanted.add(str(app.settings.get("core", "image", "")))
+    in_use = {k.attrs.get("Config", {}).get("Image") for k in c.app_containers(engine, app.name)}
+    for image in engine.images.list(name=f"appliance/{app.name}"):
+        for tag in image.tags:
+            if tag not in wanted and tag not in in_use:
+                with contextlib.suppress(docker.errors.APIError):
+                    engine.images.remove(tag)

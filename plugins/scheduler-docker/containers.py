@@ -1,5 +1,4 @@
-"""Talking to the Docker engine: start a release's web container, wait until it
-listens, list and remove an app's containers."""
+"""Talking to the Docker engine: an app's containers, readiness, one-off runs."""
 
 from __future__ import annotations
 
@@ -7,10 +6,12 @@ import socket
 import time
 from typing import Any
 
+from appliance.deploy import Container
 from appliance.errors import UserError
 
 CONTAINER_PORT = 5000
 LABEL_APP = "appliance.app"
+LABEL_DEPLOY = "appliance.deploy"
 LABEL_RELEASE = "appliance.release"
 LABEL_PROCESS = "appliance.process"
 
@@ -27,12 +28,39 @@ def client(timeout: int = 120) -> Any:
     return engine
 
 
-def app_containers(engine: Any, app: str) -> list[Any]:
-    return list(engine.containers.list(all=True, filters={"label": f"{LABEL_APP}={app}"}))
+def app_containers(engine: Any, app: str, process: str | None = None) -> list[Any]:
+    labels = [f"{LABEL_APP}={app}"]
+    if process:
+        labels.append(f"{LABEL_PROCESS}={process}")
+    return list(engine.containers.list(all=True, filters={"label": labels}))
 
 
-def release_of(container: Any) -> int:
-    return int(container.labels.get(LABEL_RELEASE, "0"))
+def deploy_of(container: Any) -> int:
+    return int(container.labels.get(LABEL_DEPLOY, "0"))
+
+
+def describe(container: Any) -> Container:
+    return Container(
+        id=container.id,
+        name=container.name,
+        process=container.labels.get(LABEL_PROCESS, ""),
+        deploy_id=deploy_of(container),
+        address=container_ip(container),
+        port=CONTAINER_PORT if container.labels.get(LABEL_PROCESS) == "web" else None,
+    )
+
+
+def create(engine: Any, image: str, **options: Any) -> Any:
+    """Create a container without ever pulling: images are built or kept locally."""
+    import docker.errors
+
+    try:
+        return engine.containers.create(image, **options)
+    except docker.errors.ImageNotFound:
+        raise UserError(
+            f"image {image} is not on this host (releases keep their images only for the "
+            "last few releases: see releases:set APP keep)"
+        ) from None
 
 
 def free_port() -> int:
@@ -50,10 +78,22 @@ def container_ip(container: Any) -> str | None:
 
 
 def last_logs(container: Any, lines: int = 20) -> str:
+    import docker.errors
+
     try:
         return container.logs(tail=lines).decode(errors="replace").rstrip()
-    except Exception as exc:  # the container may be gone already
+    except docker.errors.DockerException as exc:
         return f"(no logs: {exc})"
+
+
+def crashed(container: Any) -> str | None:
+    """Why the container is not running as it should, or None."""
+    container.reload()
+    status = container.status
+    if status in ("exited", "dead", "restarting") or container.attrs.get("RestartCount", 0):
+        code = container.attrs.get("State", {}).get("ExitCode")
+        return f"container {container.name} exited with status {code}"
+    return None
 
 
 def wait_listening(container: Any, port: int, timeout: float) -> None:
@@ -62,19 +102,14 @@ def wait_listening(container: Any, port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     delay = 0.02
     while True:
-        container.reload()
-        status = container.status
-        crashed = status in ("exited", "dead", "restarting") or container.attrs.get(
-            "RestartCount", 0
-        )
-        if crashed:
-            code = container.attrs.get("State", {}).get("ExitCode")
+        why = crashed(container)
+        if why:
             raise UserError(
-                f"container {container.name} exited with status {code} before listening "
-                f"on port {port}; its last log lines:\n{last_logs(container)}"
+                f"{why} before listening on port {port}; its last log lines:\n"
+                f"{last_logs(container)}"
             )
         ip = container_ip(container)
-        if status == "running" and ip:
+        if container.status == "running" and ip:
             try:
                 with socket.create_connection((ip, port), timeout=1):
                     return
@@ -91,11 +126,12 @@ def wait_listening(container: Any, port: int, timeout: float) -> None:
 
 
 def remove(containers: list[Any], stop_timeout: int = 10) -> None:
+    """SIGTERM, then SIGKILL after `stop_timeout` seconds, then remove."""
     import docker.errors
 
     for container in containers:
         try:
-            if container.status == "running":
+            if container.status in ("running", "restarting"):
                 container.stop(timeout=stop_timeout)
             container.remove(force=True)
         except docker.errors.NotFound:

@@ -41,7 +41,7 @@ def test_push_deploy_failed_build_and_redeploy(host: Host, tmp_path: Path) -> No
     assert host.get(app)[1].startswith("hello v2\n")
 
     report = json.loads(host.ssh("apps:report", app, "--format", "json").stdout)
-    assert report["deployed_release"] == "v3"
+    assert report["deployed_release"] == "v2"  # a failed deploy makes no release
 
 
 def test_other_branches_do_not_deploy(host: Host, tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_app_that_never_listens_is_refused(host: Host, tmp_path: Path) -> None:
     crashed = host.push(repo, app)
     assert crashed.returncode != 0
     assert "exited with status 7" in crashed.stderr
-    assert "previous release keeps serving" in crashed.stderr
+    assert "the old release serves on" in crashed.stderr
     assert host.get(app)[1].startswith("hello v1\n")
     containers = json.loads(host.ssh("ps:report", app, "--format", "json").stdout)
     assert [c["release"] for c in containers] == [1]

@@ -1,0 +1,101 @@
+"""The release ledger: one immutable file per release, `releases/vN.toml`.
+
+A release is recorded once, when a deploy that makes it has gone live, and never
+changed; a failed deploy records nothing, so numbers stay consecutive. It holds what
+is needed to run the release again without a build: the image, the config
+snapshot, the process types and app.json, so rollback and config changes reuse it.
+The files are 0600: config snapshots hold secrets.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from appliance import state
+from appliance.errors import NotFound, UserError
+from appliance.state import App
+
+_NAME = re.compile(r"^v(\d{1,9})\.toml$")
+
+
+@dataclass
+class Release:
+    number: int
+    summary: str = ""
+    user: str = ""
+    created_at: str = ""
+    image: str = ""
+    rev: str = ""
+    rollback_of: int = 0
+    config: dict[str, str] = field(default_factory=dict)
+    procfile: dict[str, str] = field(default_factory=dict)
+    app_json: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"v{self.number}"
+
+    def to_dict(self, secrets: bool = False) -> dict[str, Any]:
+        data = asdict(self)
+        if not secrets:
+            data["config"] = sorted(self.config)
+        return data
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def parse_number(text: str) -> int:
+    match = re.fullmatch(r"v?(\d{1,9})", text.strip())
+    if not match:
+        raise UserError(f"invalid release {text!r}: use vN, for example v3")
+    return int(match.group(1))
+
+
+def path_of(app: App, number: int) -> Any:
+    return app.path / "releases" / f"v{number}.toml"
+
+
+def record(app: App, release: Release) -> None:
+    target = path_of(app, release.number)
+    if target.exists():
+        raise UserError(f"release v{release.number} of {app.name} is already recorded")
+    data = {k: v for k, v in asdict(release).items() if v not in ("", 0, {}, None)}
+    data["number"] = release.number
+    state.write_toml(target, data, mode=0o600)
+
+
+def load(app: App, number: int) -> Release:
+    data = state.read_toml(path_of(app, number))
+    if not data:
+        raise NotFound(f"{app.name} has no release v{number}")
+    known = Release.__dataclass_fields__
+    return Release(**{k: v for k, v in data.items() if k in known})
+
+
+def numbers(app: App) -> list[int]:
+    folder = app.path / "releases"
+    if not folder.is_dir():
+        return []
+    found = (_NAME.match(p.name) for p in folder.iterdir())
+    return sorted(int(m.group(1)) for m in found if m)
+
+
+def all_releases(app: App) -> list[Release]:
+    return [load(app, n) for n in numbers(app)]
+
+
+def current(app: App) -> Release | None:
+    number = app.settings.get("core", "release")
+    return load(app, int(number)) if number else None
+
+
+def require_current(app: App) -> Release:
+    release = current(app)
+    if release is None:
+        raise UserError(f"{app.name} has not been deployed yet: git push it first")
+    return release

@@ -1,0 +1,28 @@
+"""Config vars reach every container; a rollback brings its release's config back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance.deploy import Deploy
+from appliance.hookspecs import hookimpl
+from appliance.state import App
+
+from . import store
+
+
+@hookimpl
+def appliance_container_env(deploy: Deploy) -> dict[str, str]:
+    return store.load(deploy.app)
+
+
+@hookimpl
+def appliance_post_deploy(deploy: Deploy) -> None:
+    if deploy.rollback_of and store.load(deploy.app) != deploy.config:
+        store.save(deploy.app, deploy.config)
+        deploy.out.info(f"Config vars restored from v{deploy.rollback_of}")
+
+
+@hookimpl
+def appliance_app_report(app: App) -> dict[str, Any]:
+    return {"Config vars": len(store.load(app))}

@@ -1,0 +1,120 @@
+from typing import Any
+
+from appliance import pipeline, releases
+from appliance.command import Context
+from appliance.errors import UserError
+from appliance.state import App
+
+
+def _row(release: releases.Release, current: int | None) -> dict[str, Any]:
+    return {
+        "release": release.name,
+        "summary": release.summary,
+        "user": release.user,
+        "created_at": release.created_at,
+        "image": release.image,
+        "rev": release.rev,
+        "current": release.number == current,
+    }
+
+
+def list_releases(ctx: Context) -> int:
+    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
+    app = App(ns.app).require()
+    current = app.settings.get("core", "release")
+    rows = [_row(r, current) for r in reversed(releases.all_releases(app))]
+    if ctx.out.json:
+        ctx.out.data(rows)
+        return 0
+    ctx.out.raw(f"=====> {app.name} releases")
+    ctx.out.table(
+        ["RELEASE", "SUMMARY", "BY", "CREATED", ""],
+        [
+            [
+                r["release"],
+                r["summary"],
+                r["user"],
+                r["created_at"],
+                "current" if r["current"] else "",
+            ]
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def info(ctx: Context) -> int:
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("release")
+
+    ns = ctx.parse(configure, formats=True)
+    app = App(ns.app).require()
+    release = releases.load(app, releases.parse_number(ns.release))
+    data = release.to_dict() | {"current": release.number == app.settings.get("core", "release")}
+    if ctx.out.json:
+        ctx.out.data(data)
+        return 0
+    ctx.out.report(f"{app.name} {release.name}", {
+        "Summary": release.summary,
+        "By": release.user,
+        "Created": release.created_at,
+        "Image": release.image,
+        "Revision": release.rev or "-",
+        "Config vars": ", ".join(sorted(release.config)) or "none",
+        "Processes": ", ".join(f"{k}: {v}" for k, v in release.procfile.items()) or "image default",
+        "Rollback of": f"v{release.rollback_of}" if release.rollback_of else "-",
+        "Current": "yes" if data["current"] else "no",
+    })  # fmt: skip
+    return 0
+
+
+def rollback(ctx: Context) -> int:
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("release", nargs="?")
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    current = releases.require_current(app)
+    if ns.release:
+        number = releases.parse_number(ns.release)
+    else:
+        older = [n for n in releases.numbers(app) if n < current.number]
+        if not older:
+            raise UserError(f"{app.name} has no release before {current.name} to roll back to")
+        number = older[-1]
+    target = releases.load(app, number)
+    ctx.out.section(f"Rolling back {app.name} to {target.name} ({target.summary})")
+    pipeline.deploy(
+        app,
+        ctx.hooks,
+        ctx.out,
+        user=ctx.user,
+        summary=f"Rollback to {target.name}",
+        image=target.image,
+        config=target.config,
+        procfile=target.procfile,
+        app_json=target.app_json,
+        rollback_of=target.number,
+    )
+    return 0
+
+
+def set_option(ctx: Context) -> int:
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("key", choices=["keep"])
+        p.add_argument("value", nargs="?", type=int)
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    if ns.value is None:
+        app.settings.unset("releases", "keep")
+        ctx.out.section(f"{app.name} keeps the images of its last 5 releases")
+    elif not 1 <= ns.value <= 1000:
+        raise UserError("keep must be between 1 and 1000")
+    else:
+        app.settings.set("releases", "keep", ns.value)
+        ctx.out.section(f"{app.name} keeps the images of its last {ns.value} releases")
+    return 0
