@@ -20,7 +20,10 @@ def parse_procfile(text: str) -> dict[str, str]:
         name, colon, command = line.partition(":")
         if not colon or not command.strip():
             raise UserError(f"Procfile line {number}: expected 'type: command', got {raw!r}")
-        name = validate.process_type(name.strip())
+        try:
+            name = validate.process_type(name.strip())
+        except UserError as exc:
+            raise UserError(f"Procfile line {number}: {exc}") from None
         if name in processes:
             raise UserError(f"Procfile line {number}: process type {name!r} appears twice")
         processes[name] = command.strip()

@@ -125,6 +125,14 @@ def appliance_scheduler_abort(deploy: Deploy) -> bool | None:
 
 
 @hookspec
+def appliance_proxy_prepare(deploy: Deploy) -> None:
+    """Event (pipeline): `deploy.targets` are known; prepare the switch (render
+    configs, load what the switch needs) so `appliance_proxy_update`, which runs
+    after the checks pass, has as little left to do as possible. Built-in: proxy-nginx.
+    """
+
+
+@hookspec
 def appliance_deploy_checks(deploy: Deploy) -> None:
     """Event (pipeline): the new containers (`deploy.containers`) run; check them.
 

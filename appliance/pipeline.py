@@ -160,6 +160,7 @@ def _run(job: Deploy, hooks: Hooks, config_given: bool) -> None:
         if targets is None:
             raise UserError(f"no scheduler handles {app.name}")
         job.targets = list(targets)
+        hooks.call("appliance_proxy_prepare", deploy=job)
         with job.timed("checks"):
             hooks.call("appliance_deploy_checks", deploy=job)
         with job.timed("switch"):

@@ -12,30 +12,41 @@ from appliance.state import App
 from . import nginx
 
 
-def domains_of(app: App) -> list[str]:
-    from appliance.hooks import Hooks
-    from appliance.plugins import Registry
+def domains_of(app: App, hooks: Any = None) -> list[str]:
+    if hooks is None:
+        from appliance.hooks import Hooks
+        from appliance.plugins import Registry
 
-    found = Hooks(Registry(), Output()).call("appliance_app_domains", app=app)
+        hooks = Hooks(Registry(), Output())
+    found = hooks.call("appliance_app_domains", app=app)
     return [d for group in found for d in group]
 
 
-@hookimpl(trylast=True)
-def appliance_proxy_update(deploy: Deploy) -> bool:
+def _files(deploy: Deploy) -> dict[Any, str | None]:
     app = deploy.app
     targets = [str(t) for t in deploy.targets]
-    domains = domains_of(app)
     files: dict[Any, str | None] = {}
     global_path, global_text = nginx.global_file()
     if global_text is not None:
         files[global_path] = global_text
-    if targets:
-        files[nginx.vhost_path(app)] = nginx.render(app, targets, domains)
-    else:
-        files[nginx.vhost_path(app)] = None
+    files[nginx.vhost_path(app)] = (
+        nginx.render(app, targets, domains_of(app, deploy.hooks)) if targets else None
+    )
+    return files
+
+
+@hookimpl(trylast=True)
+def appliance_proxy_prepare(deploy: Deploy) -> None:
+    """Render before the checks, so the switch after them is only test-and-reload."""
+    deploy.extra["proxy-nginx"] = _files(deploy)
+
+
+@hookimpl(trylast=True)
+def appliance_proxy_update(deploy: Deploy) -> bool:
+    files = deploy.extra.get("proxy-nginx") or _files(deploy)
     deploy.out.section(f"Switching traffic to release v{deploy.release}")
     nginx.apply(files)
-    app.settings.set("proxy-nginx", "targets", targets)
+    deploy.app.settings.set("proxy-nginx", "targets", [str(t) for t in deploy.targets])
     return True
 
 
