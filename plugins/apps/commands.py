@@ -63,3 +63,22 @@ def destroy(ctx: Context) -> int:
     lifecycle.destroy_app(app, ctx.hooks, ctx.out)
     ctx.out.section(f"Destroyed {app.name}")
     return 0
+
+
+def set_option(ctx: Context) -> int:
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("key", choices=["lock-timeout"])
+        p.add_argument("seconds", nargs="?", type=int)
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    if ns.seconds is None:
+        app.settings.unset("core", "lock_timeout")
+        ctx.out.section(f"lock-timeout of {app.name} reset to the default (600 s)")
+    elif not 0 <= ns.seconds <= 86400:
+        raise UserError("lock-timeout must be between 0 and 86400 seconds")
+    else:
+        app.settings.set("core", "lock_timeout", ns.seconds)
+        ctx.out.section(f"lock-timeout of {app.name} set to {ns.seconds} s")
+    return 0

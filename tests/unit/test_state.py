@@ -65,3 +65,25 @@ def test_app_names_lists_only_real_apps(root: Path) -> None:
     (root / "apps" / ".a.destroyed.1").mkdir()
     (root / "apps" / "halfmade").mkdir()
     assert state.app_names() == ["a", "b"]
+
+
+def test_lock_is_reentrant_within_a_process(tmp_path: Path) -> None:
+    lock = tmp_path / "lock"
+    with state.lock_file(lock, "x", timeout=0.1), state.lock_file(lock, "x", timeout=0.1):
+        pass
+    holder = multiprocessing.get_context("fork").Process(target=_hold, args=(str(lock), 0.1))
+    holder.start()
+    holder.join()
+    assert holder.exitcode == 0
+
+
+def test_lock_timeout_setting(run, root: Path) -> None:
+    from appliance import pipeline
+
+    run("apps:create", "hello")
+    assert pipeline.lock_timeout(state.App("hello")) == 600
+    assert run("apps:set", "hello", "lock-timeout", "5").code == 0
+    assert pipeline.lock_timeout(state.App("hello")) == 5
+    assert run("apps:set", "hello", "lock-timeout", "0").code == 0
+    assert pipeline.lock_timeout(state.App("hello")) is None
+    assert run("apps:set", "hello", "lock-timeout", "-1").code == 1
