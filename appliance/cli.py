@@ -88,6 +88,8 @@ def run(argv: list[str], via_ssh: bool = False) -> int:
                 return int(code)
             raise UserError(f"command not allowed: {name!r}; see 'ssh appliance@HOST help'")
         raise UserError(f"unknown command {name!r}; see 'appliance help'")
+    if via_ssh and command.local_only:
+        raise UserError(f"{name} runs only on the host, as root: sudo appliance {name} ...")
     return run_command(command, args, out, registry)
 
 

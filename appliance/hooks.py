@@ -15,9 +15,12 @@ class Hooks:
         self.registry = registry
         self.out = out
 
-    def _caller(self, name: str) -> Any:
-        self.registry.load_for(name)
+    def _caller(self, name: str, isolated: bool = False) -> Any:
+        self.registry.load_for(name, on_error=self._warn if isolated else None)
         return getattr(self.registry.pm.hook, name)
+
+    def _warn(self, exc: Exception) -> None:
+        self.out.warn(str(exc))
 
     def call(self, name: str, **kwargs: Any) -> Any:
         """Fire a pipeline hook: the first failure stops everything, named by plugin.
@@ -35,8 +38,9 @@ class Hooks:
             ) from exc
 
     def event(self, name: str, **kwargs: Any) -> None:
-        """Fire an isolated event: every implementation runs; failures become warnings."""
-        caller = self._caller(name)
+        """Fire an isolated event: every implementation runs; failures, loading
+        included, become warnings."""
+        caller = self._caller(name, isolated=True)
         for impl in reversed(caller.get_hookimpls()):
             if impl.hookwrapper or impl.wrapper:
                 continue

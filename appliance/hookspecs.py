@@ -92,7 +92,7 @@ def appliance_post_build(deploy: Deploy) -> None:
 
 @hookspec
 def appliance_container_env(deploy: Deploy) -> dict[str, str]:
-    """Collect: the config vars of a deploy that has none given (a push, a restart).
+    """Collect: the config vars of a deploy that has none given (a push, a config change).
 
     The merged result becomes `deploy.config`, is saved in the release, and reaches
     every container's environment. Built-in: config. A rollback passes the old

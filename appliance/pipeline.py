@@ -164,7 +164,8 @@ def _run(job: Deploy, hooks: Hooks, config_given: bool) -> None:
         with job.timed("checks"):
             hooks.call("appliance_deploy_checks", deploy=job)
         with job.timed("switch"):
-            hooks.call("appliance_proxy_update", deploy=job)
+            if not hooks.call("appliance_proxy_update", deploy=job):
+                raise UserError(f"no proxy handles {app.name}: is proxy-nginx disabled?")
     except BaseException:
         out.raise_on_broken_pipe = False
         out.section("Deploy failed: the new containers are removed, the old release serves on")
@@ -172,10 +173,23 @@ def _run(job: Deploy, hooks: Hooks, config_given: bool) -> None:
         raise
     out.raise_on_broken_pipe = False  # live now: finish even if the pusher has left
     _activate(job)
-    hooks.call("appliance_scheduler_retire", deploy=job)
+    _after_switch(job, hooks)
+
+
+def _after_switch(job: Deploy, hooks: Hooks) -> None:
+    """The release is live: what fails from here on is reported, never a failed deploy."""
+    out = job.out
+    try:
+        hooks.call("appliance_scheduler_retire", deploy=job)
+    except UserError as exc:
+        out.warn(f"the old containers could not be retired: {exc}")
     hooks.event("appliance_post_deploy", deploy=job)
-    urls = [u for found in hooks.call("appliance_app_urls", app=app) for u in found]
-    out.section(f"Application deployed: {urls[0] if urls else app.name}")
+    try:
+        urls = [u for found in hooks.call("appliance_app_urls", app=job.app) for u in found]
+    except UserError as exc:
+        out.warn(str(exc))
+        urls = []
+    out.section(f"Application deployed: {urls[0] if urls else job.app.name}")
 
 
 def _activate(job: Deploy) -> None:

@@ -51,6 +51,7 @@ class Command:
     handler: str | None = None
     exec: str | None = None
     hidden: bool = False
+    local_only: bool = False
 
 
 @dataclass
@@ -114,6 +115,7 @@ def read_manifest(path: Path, builtin: bool) -> Plugin:
             handler=spec.get("handler"),
             exec=spec.get("exec"),
             hidden=bool(spec.get("hidden", False)),
+            local_only=bool(spec.get("local_only", False)),
         )
     return plugin
 
@@ -180,11 +182,17 @@ class Registry:
                 self._pm.add_hookcall_monitoring(_trace_before, _trace_after)
         return self._pm
 
-    def load_for(self, hook: str) -> None:
-        """Register every enabled plugin that declares `hook`."""
+    def load_for(self, hook: str, on_error: Callable[[PluginError], None] | None = None) -> None:
+        """Register every enabled plugin that declares `hook`. A plugin that fails to
+        load raises, or with `on_error` is reported there and left out."""
         for plugin in self.enabled():
             if plugin.name not in self._loaded and hook in plugin.declared_hooks():
-                self.load(plugin)
+                try:
+                    self.load(plugin)
+                except PluginError as exc:
+                    if on_error is None:
+                        raise
+                    on_error(exc)
 
     def load_all(self) -> None:
         for plugin in self.enabled():

@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -79,31 +80,112 @@ def run(plugin: str, hook: str, exe: Path, kwargs: dict[str, Any]) -> Any:
                 env[f"APPLIANCE_{key}"] = str(value)
     payload = json.dumps({k: _jsonable(v) for k, v in kwargs.items() if k != "out"})
     returns = hook in RETURNS_VALUE
-    proc = subprocess.run(
-        argv,
-        input=payload,
-        text=True,
-        env=env,
-        capture_output=True,
-        check=False,
-    )
-    if proc.stderr:
-        sys.stderr.write(proc.stderr)
-    if proc.returncode != 0:
-        lines = proc.stderr.strip().splitlines()
-        reason = lines[-1] if lines else f"exit status {proc.returncode}"
+    out = kwargs.get("out") or getattr(deploy, "out", None)
+    code, stdout, last_error = _execute(argv, env, payload, relay=None if returns else out)
+    if code is None:
+        raise PluginError(f"plugin {plugin}: {hook} did not finish within {timeout():g} s")
+    if code != 0:
+        reason = last_error or f"exit status {code}"
         raise PluginError(f"plugin {plugin}: {hook} failed: {reason}")
     if not returns:
-        out = kwargs.get("out") or getattr(deploy, "out", None)
-        if proc.stdout and out is not None:
-            out.raw(proc.stdout.rstrip("\n"))
-        elif proc.stdout:
-            sys.stderr.write(proc.stdout)
         return None
-    text = proc.stdout.strip()
+    text = stdout.strip()
     if not text:
         return None
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError:
-        return text
+        value = text
+    return _convert(plugin, hook, value)
+
+
+def timeout() -> float:
+    return float(state.global_settings().get("core", "trigger_timeout", 900))
+
+
+def _execute(
+    argv: list[str], env: dict[str, str], payload: str, relay: Any
+) -> tuple[int | None, str, str]:
+    """Run a trigger: stderr (and, for events, stdout) reach the user line by line as
+    they come. Returns (exit code or None on timeout, stdout, last stderr line)."""
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    captured: list[str] = []
+    last_error = [""]
+
+    def pump_stdout() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if relay is not None:
+                relay.raw(line.rstrip("\n"))
+            else:
+                captured.append(line)
+
+    def pump_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            if line.strip():
+                last_error[0] = line.strip()
+
+    readers = [threading.Thread(target=f, daemon=True) for f in (pump_stdout, pump_stderr)]
+    for reader in readers:
+        reader.start()
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(payload)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        code: int | None = proc.wait(timeout=timeout())
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        code = None
+    for reader in readers:
+        reader.join(timeout=5)
+    return code, "".join(captured), last_error[0]
+
+
+def _convert(plugin: str, hook: str, value: Any) -> Any:
+    """Turn a trigger's JSON into what the hook's callers expect."""
+    from appliance.deploy import Container, Target
+
+    def bad(expected: str) -> PluginError:
+        return PluginError(f"plugin {plugin}: {hook} must print {expected}, got {value!r:.80}")
+
+    if hook in ("appliance_app_report", "appliance_container_env", "appliance_container_state"):
+        if not isinstance(value, dict):
+            raise bad("a JSON object")
+        return value
+    if hook in ("appliance_app_urls", "appliance_app_domains"):
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise bad("a JSON list of strings")
+        return values
+    if hook == "appliance_scheduler_start":
+        if not isinstance(value, list):
+            raise bad('a JSON list of "host:port" targets')
+        targets = []
+        for item in value:
+            host, _, port = str(item).rpartition(":")
+            if not host or not port.isdigit():
+                raise bad('a JSON list of "host:port" targets')
+            targets.append(Target(host, int(port)))
+        return targets
+    if hook == "appliance_app_containers":
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise bad("a JSON list of container objects")
+        try:
+            return [Container(**item) for item in value]
+        except TypeError as exc:
+            raise bad(f"container objects ({exc})") from None
+    return value

@@ -9,7 +9,7 @@ from appliance.hookspecs import hookimpl
 QUIET = ("Removing intermediate container", "---> Running in")
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def appliance_build(deploy: Deploy) -> str | None:
     if deploy.source_dir is None or not (deploy.source_dir / "Dockerfile").is_file():
         return None

@@ -62,3 +62,9 @@ def test_git_upload_pack_needs_existing_app(ssh) -> None:
 def test_bad_key_name(run, monkeypatch) -> None:
     monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "apps:list")
     assert run("ssh", "--key", "a b").code == 1
+
+
+def test_plugin_management_is_refused_over_ssh(ssh) -> None:
+    result = ssh("plugin:install https://example.com/evil.git")
+    assert result.code == 1 and "only on the host" in result.err
+    assert ssh("plugin:list").code == 0

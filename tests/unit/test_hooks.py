@@ -1,0 +1,930 @@
+"""A `test_hook_<name>` for every hook in appliance/hookspecs.py.
+
+Each test drives a hook the way the core fires it: small plugins are written into
+`$APPLIANCE_ROOT/plugins/<name>/` (plugin.toml + __init__.py, or a trigger
+executable) and found by the real Registry; the core is called as a command or a
+push would call it. The built-in builder, scheduler and proxy talk to Docker and
+nginx, so pipeline tests disable them and install `fake-platform` instead, which
+records every call in `$APPLIANCE_ROOT/calls.jsonl`. No Docker, no nginx.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from appliance import cli, lifecycle, pipeline
+from appliance.deploy import Container, Deploy, Target
+from appliance.errors import PluginError, UserError
+from appliance.hooks import Hooks
+from appliance.output import Output
+from appliance.plugins import Registry
+from appliance.state import App
+
+NEEDS_DOCKER_OR_NGINX = ("builder-dockerfile", "scheduler-docker", "proxy-nginx", "checks")
+
+# Shared by the test plugins: `record("appliance_x", key=value)` appends one JSON line.
+RECORDER = """
+import json
+import os
+
+from appliance import state
+from appliance.deploy import Container, Target
+from appliance.hookspecs import hookimpl
+
+PLUGIN = __name__.rpartition(".")[2].replace("_", "-")
+
+
+def record(hook, **info):
+    with open(state.root() / "calls.jsonl", "a") as f:
+        f.write(json.dumps({"hook": hook, "plugin": PLUGIN, **info}) + "\\n")
+
+
+def maybe_fail(hook):
+    if os.environ.get("FAKE_FAIL") == hook:
+        raise RuntimeError(f"{hook} exploded")
+
+
+def answer(hook, value):
+    return None if os.environ.get("FAKE_NONE") == hook else value
+"""
+
+# Stands in for builder-dockerfile, scheduler-docker and proxy-nginx, and listens to
+# every other deploy hook. FAKE_FAIL=<hook> makes that hook raise; FAKE_NONE=<hook>
+# makes a decision hook answer None.
+FAKE_PLATFORM = (
+    RECORDER
+    + """
+
+@hookimpl
+def appliance_pre_build(deploy):
+    record("appliance_pre_build", source=os.path.isdir(deploy.source_dir), image=deploy.image)
+    maybe_fail("appliance_pre_build")
+
+
+@hookimpl
+def appliance_build(deploy):
+    record("appliance_build", tag=deploy.image_tag)
+    maybe_fail("appliance_build")
+    return answer("appliance_build", deploy.image_tag)
+
+
+@hookimpl
+def appliance_post_build(deploy):
+    record("appliance_post_build", image=deploy.image)
+    maybe_fail("appliance_post_build")
+
+
+@hookimpl
+def appliance_container_env(deploy):
+    record("appliance_container_env")
+    return {"FROM_FAKE": "1", "SHARED": "fake-platform"}
+
+
+@hookimpl
+def appliance_pre_deploy(deploy):
+    record("appliance_pre_deploy", image=deploy.image, env=deploy.env)
+    maybe_fail("appliance_pre_deploy")
+
+
+@hookimpl
+def appliance_scheduler_start(deploy):
+    record("appliance_scheduler_start", image=deploy.image, env=deploy.env)
+    maybe_fail("appliance_scheduler_start")
+    port = 5000 + deploy.release
+    name = f"{deploy.app.name}.web.{deploy.id}"
+    deploy.containers = [Container("c1", name, "web", deploy.id, "127.0.0.1", port)]
+    return answer("appliance_scheduler_start", [Target("127.0.0.1", port)])
+
+
+@hookimpl
+def appliance_proxy_prepare(deploy):
+    record("appliance_proxy_prepare", targets=[str(t) for t in deploy.targets])
+    maybe_fail("appliance_proxy_prepare")
+
+
+@hookimpl
+def appliance_deploy_checks(deploy):
+    record("appliance_deploy_checks", containers=[c.name for c in deploy.containers])
+    maybe_fail("appliance_deploy_checks")
+
+
+@hookimpl
+def appliance_proxy_update(deploy):
+    record("appliance_proxy_update", targets=[str(t) for t in deploy.targets])
+    maybe_fail("appliance_proxy_update")
+    return True
+
+
+@hookimpl
+def appliance_scheduler_abort(deploy):
+    record("appliance_scheduler_abort", release=deploy.release)
+    return True
+
+
+@hookimpl
+def appliance_scheduler_retire(deploy):
+    live = deploy.app.settings.get("core", "release")
+    record("appliance_scheduler_retire", release=deploy.release, live=live)
+    return True
+
+
+@hookimpl
+def appliance_post_deploy(deploy):
+    record("appliance_post_deploy", release=deploy.release)
+    maybe_fail("appliance_post_deploy")
+
+
+@hookimpl
+def appliance_deploy_failed(deploy, error):
+    record("appliance_deploy_failed", release=deploy.release, error=error)
+
+
+@hookimpl
+def appliance_app_urls(app):
+    return [f"http://{app.name}.test/"]
+
+
+@hookimpl
+def appliance_run_oneoff(deploy, command, commit):
+    record("appliance_run_oneoff", command=command, commit=commit, image=deploy.image)
+    deploy.out.info(f"ran {command}")
+    code = 7 if os.environ.get("FAKE_FAIL") == "appliance_run_oneoff" else 0
+    return {"exit_code": code, "image": f"{deploy.image}-committed" if commit else None}
+"""
+)
+
+PIPELINE = [
+    "appliance_pre_build",
+    "appliance_build",
+    "appliance_post_build",
+    "appliance_container_env",
+    "appliance_pre_deploy",
+    "appliance_scheduler_start",
+    "appliance_proxy_prepare",
+    "appliance_deploy_checks",
+    "appliance_proxy_update",
+    "appliance_scheduler_retire",
+    "appliance_post_deploy",
+]
+
+
+def add_plugin(
+    root: Path,
+    name: str,
+    code: str = "",
+    hooks: list[str] | None = None,
+    triggers: dict[str, str] | None = None,
+) -> Path:
+    """Write an installed plugin the way plugin:install leaves one."""
+    folder = root / "plugins" / name
+    folder.mkdir(parents=True)
+    if hooks is None:
+        hooks = sorted(set(_defined_hooks(code)))
+    toml = f'name = "{name}"\nversion = "0.0.1"\nhooks = {json.dumps(hooks)}\n'
+    (folder / "plugin.toml").write_text(toml)
+    if code:
+        (folder / "__init__.py").write_text(textwrap.dedent(code))
+    for hook, script in (triggers or {}).items():
+        exe = folder / "triggers" / hook
+        exe.parent.mkdir(exist_ok=True)
+        exe.write_text(textwrap.dedent(script).lstrip())
+        exe.chmod(0o755)
+    return folder
+
+
+def _defined_hooks(code: str) -> list[str]:
+    return [
+        line.split()[1].partition("(")[0]
+        for line in code.splitlines()
+        if line.startswith("def appliance_")
+    ]
+
+
+def calls(root: Path, hook: str | None = None) -> list[dict[str, Any]]:
+    path = root / "calls.jsonl"
+    if not path.is_file():
+        return []
+    found = [json.loads(line) for line in path.read_text().splitlines()]
+    return [c for c in found if hook is None or c["hook"] == hook]
+
+
+def hooks_called(root: Path) -> list[str]:
+    return [c["hook"] for c in calls(root)]
+
+
+class Platform:
+    """An app `hello` on a host whose builder, scheduler and proxy are fake-platform."""
+
+    def __init__(self, root: Path, tmp_path: Path) -> None:
+        self.root = root
+        self.source = tmp_path / "source"
+        self.source.mkdir()
+        (self.source / "app.txt").write_text("hello\n")
+        out = Output()
+        self.app = lifecycle.create_app("hello", Hooks(Registry(), out), out, "alice")
+
+    def deploy(self, **kwargs: Any) -> Deploy:
+        """Deploy the way git:hook does, with a fresh Registry (one per command)."""
+        out = Output()
+        kwargs.setdefault("source_dir", None if "image" in kwargs else self.source)
+        kwargs.setdefault("rev", "0123456789abcdef0123456789abcdef01234567")
+        return pipeline.deploy(
+            App("hello"), Hooks(Registry(), out), out, user="alice", summary="test", **kwargs
+        )
+
+    def release(self) -> Any:
+        return App("hello").settings.get("core", "release")
+
+
+@pytest.fixture
+def platform(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Platform:
+    for name in NEEDS_DOCKER_OR_NGINX:
+        assert cli.main(["plugin:disable", name]) == 0
+    add_plugin(root, "fake-platform", FAKE_PLATFORM)
+    platform = Platform(root, tmp_path)
+    capsys.readouterr()
+    return platform
+
+
+@pytest.fixture
+def fail(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    return lambda hook: monkeypatch.setenv("FAKE_FAIL", hook)
+
+
+@pytest.fixture
+def answer_none(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    return lambda hook: monkeypatch.setenv("FAKE_NONE", hook)
+
+
+# --- the deploy pipeline, hook by hook ------------------------------------------
+
+
+def test_successful_deploy_fires_pipeline_hooks_in_order(platform: Platform, root: Path) -> None:
+    job = platform.deploy()
+    assert hooks_called(root) == PIPELINE
+    assert job.release == 1 and job.previous_release is None
+    assert job.image == job.image_tag
+    assert {"build", "start", "checks", "switch", "total"} <= set(job.timings)
+    app = App("hello")
+    assert app.settings.get("core", "release") == 1
+    assert app.settings.get("core", "image") == job.image
+    assert app.settings.get("core", "rev") == "0123456789abcdef0123456789abcdef01234567"
+
+    second = platform.deploy()
+    assert (second.release, second.previous_release) == (2, 1)
+    assert platform.release() == 2
+
+
+def test_hook_appliance_pre_build(platform: Platform, root: Path, fail) -> None:
+    platform.deploy()
+    assert calls(root, "appliance_pre_build")[0] == {
+        "hook": "appliance_pre_build",
+        "plugin": "fake-platform",
+        "source": True,
+        "image": None,
+    }
+    fail("appliance_pre_build")
+    with pytest.raises(PluginError, match="plugin fake-platform: appliance_pre_build failed"):
+        platform.deploy()
+    assert hooks_called(root)[len(PIPELINE) :] == ["appliance_pre_build", "appliance_deploy_failed"]
+    assert platform.release() == 1
+
+
+def test_hook_appliance_build(platform: Platform, root: Path, fail) -> None:
+    job = platform.deploy()
+    assert job.image == calls(root, "appliance_build")[0]["tag"] == job.image_tag
+
+    fail("appliance_build")
+    with pytest.raises(PluginError, match=r"appliance_build failed: RuntimeError: .* exploded"):
+        platform.deploy()
+    after = hooks_called(root)[len(PIPELINE) :]
+    assert after == ["appliance_pre_build", "appliance_build", "appliance_deploy_failed"]
+    assert "appliance_scheduler_start" not in after and platform.release() == 1
+
+
+def test_no_builder_recognises_the_source(platform: Platform, root: Path, answer_none) -> None:
+    answer_none("appliance_build")
+    with pytest.raises(UserError, match="no builder can build hello"):
+        platform.deploy()
+    assert "appliance_post_build" not in hooks_called(root)
+
+
+def test_a_shell_trigger_answers_a_decision_hook(
+    platform: Platform, root: Path, answer_none, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer_none("appliance_build")  # fake-platform declines; the trigger decides
+    add_plugin(
+        root,
+        "sh-builder",
+        triggers={
+            "appliance_build": """
+                #!/bin/sh
+                set -e
+                cat > "$APPLIANCE_ROOT/build-stdin.json"
+                echo "$# $1 $APPLIANCE_HOOK $APPLIANCE_PLUGIN $APPLIANCE_APP" \\
+                    "$APPLIANCE_RELEASE $APPLIANCE_USER $APPLIANCE_SOURCE_DIR" \\
+                    > "$APPLIANCE_ROOT/argv"
+                echo "building $1" >&2
+                printf '"registry.example/%s:v%s"\\n' "$1" "$APPLIANCE_RELEASE"
+            """
+        },
+    )
+    job = platform.deploy()
+    assert job.image == "registry.example/hello:v1"
+    assert App("hello").settings.get("core", "image") == "registry.example/hello:v1"
+    assert calls(root, "appliance_post_build")[0]["image"] == "registry.example/hello:v1"
+    argv = (root / "argv").read_text().split()
+    assert argv == [
+        "1",
+        "hello",
+        "appliance_build",
+        "sh-builder",
+        "hello",
+        "1",
+        "alice",
+        str(platform.source),
+    ]
+    payload = json.loads((root / "build-stdin.json").read_text())
+    assert list(payload) == ["deploy"]
+    assert payload["deploy"]["app"] == "hello"
+    assert payload["deploy"]["image_tag"] == job.image_tag
+    assert payload["deploy"]["source_dir"] == str(platform.source)
+    assert "building hello" in capsys.readouterr().err
+
+
+def test_a_failing_trigger_stops_the_deploy(platform: Platform, root: Path) -> None:
+    add_plugin(
+        root,
+        "sh-check",
+        triggers={
+            "appliance_pre_deploy": """
+                #!/bin/sh
+                echo "checking" >&2
+                echo "disk is full" >&2
+                exit 3
+            """
+        },
+    )
+    with pytest.raises(PluginError, match="plugin sh-check: appliance_pre_deploy failed: disk is"):
+        platform.deploy()
+    assert "appliance_scheduler_start" not in hooks_called(root)
+    assert platform.release() is None
+
+
+def test_hook_appliance_post_build(platform: Platform, root: Path, fail) -> None:
+    job = platform.deploy()
+    assert calls(root, "appliance_post_build")[0]["image"] == job.image_tag
+    fail("appliance_post_build")
+    with pytest.raises(PluginError, match="appliance_post_build failed"):
+        platform.deploy()
+    assert hooks_called(root)[-2:] == ["appliance_post_build", "appliance_deploy_failed"]
+
+
+def test_hook_appliance_container_env(platform: Platform, root: Path) -> None:
+    add_plugin(
+        root,
+        "zz-env",
+        RECORDER
+        + """
+@hookimpl
+def appliance_container_env(deploy):
+    return {"SHARED": "zz-env", "DATABASE_URL": f"postgres://db/{deploy.app.name}"}
+""",
+    )
+    job = platform.deploy()
+    expected = {"FROM_FAKE": "1", "SHARED": "zz-env", "DATABASE_URL": "postgres://db/hello"}
+    assert job.env == expected
+    assert calls(root, "appliance_pre_deploy")[0]["env"] == expected
+    assert calls(root, "appliance_scheduler_start")[0]["env"] == expected
+
+
+def test_hook_appliance_pre_deploy(platform: Platform, root: Path, fail) -> None:
+    job = platform.deploy(image="registry.example/prebuilt:3")
+    assert hooks_called(root)[0] == "appliance_container_env"  # no source: no build hooks
+    assert calls(root, "appliance_pre_deploy")[0]["image"] == "registry.example/prebuilt:3"
+    assert job.image == "registry.example/prebuilt:3"
+
+    fail("appliance_pre_deploy")
+    with pytest.raises(PluginError, match="appliance_pre_deploy failed"):
+        platform.deploy(image="registry.example/prebuilt:4")
+    assert hooks_called(root)[-2:] == ["appliance_pre_deploy", "appliance_deploy_failed"]
+    assert hooks_called(root).count("appliance_scheduler_start") == 1  # nothing started
+    assert "appliance_scheduler_abort" not in hooks_called(root)
+    assert App("hello").settings.get("core", "image") == "registry.example/prebuilt:3"
+
+
+def test_hook_appliance_scheduler_start(platform: Platform, root: Path, fail, answer_none) -> None:
+    job = platform.deploy()
+    assert [str(t) for t in job.targets] == ["127.0.0.1:5001"]
+    assert calls(root, "appliance_scheduler_start")[0]["image"] == job.image
+    assert calls(root, "appliance_proxy_update")[0]["targets"] == ["127.0.0.1:5001"]
+
+    fail("appliance_scheduler_start")
+    with pytest.raises(PluginError, match="appliance_scheduler_start failed"):
+        platform.deploy()
+    assert hooks_called(root)[-3:] == [
+        "appliance_scheduler_start",
+        "appliance_scheduler_abort",
+        "appliance_deploy_failed",
+    ]
+    assert platform.release() == 1
+
+    fail("")
+    answer_none("appliance_scheduler_start")
+    with pytest.raises(UserError, match="no scheduler handles hello"):
+        platform.deploy(image="x:1")
+    assert platform.release() == 1
+
+
+def test_a_shell_trigger_can_schedule(platform: Platform, root: Path, answer_none) -> None:
+    answer_none("appliance_scheduler_start")
+    add_plugin(
+        root,
+        "sh-scheduler",
+        triggers={
+            "appliance_scheduler_start": """
+                #!/bin/sh
+                echo '["127.0.0.1:6001", "127.0.0.1:6002"]'
+            """
+        },
+    )
+    job = platform.deploy()
+    assert job.targets == [Target("127.0.0.1", 6001), Target("127.0.0.1", 6002)]
+    assert calls(root, "appliance_proxy_update")[0]["targets"] == [str(t) for t in job.targets]
+
+
+def test_hook_appliance_scheduler_abort(platform: Platform, root: Path, fail) -> None:
+    first = platform.deploy()
+    fail("appliance_proxy_update")
+    with pytest.raises(PluginError, match="appliance_proxy_update failed"):
+        platform.deploy()
+    assert hooks_called(root)[len(PIPELINE) :] == [
+        "appliance_pre_build",
+        "appliance_build",
+        "appliance_post_build",
+        "appliance_container_env",
+        "appliance_pre_deploy",
+        "appliance_scheduler_start",
+        "appliance_proxy_prepare",
+        "appliance_deploy_checks",
+        "appliance_proxy_update",
+        "appliance_scheduler_abort",
+        "appliance_deploy_failed",
+    ]
+    assert calls(root, "appliance_scheduler_abort")[0]["release"] == 2
+    app = App("hello")
+    assert app.settings.get("core", "release") == 1  # the old release still serves
+    assert app.settings.get("core", "image") == first.image
+
+
+def test_hook_appliance_proxy_update(platform: Platform, root: Path, fail) -> None:
+    platform.deploy()
+    platform.deploy()
+    assert [c["targets"] for c in calls(root, "appliance_proxy_update")] == [
+        ["127.0.0.1:5001"],
+        ["127.0.0.1:5002"],
+    ]
+    fail("appliance_proxy_update")
+    with pytest.raises(PluginError, match="plugin fake-platform: appliance_proxy_update failed"):
+        platform.deploy()
+    assert platform.release() == 2
+    assert "appliance_scheduler_retire" not in hooks_called(root)[2 * len(PIPELINE) :]
+
+
+def test_hook_appliance_scheduler_retire(platform: Platform, root: Path) -> None:
+    platform.deploy()
+    platform.deploy()
+    retired = calls(root, "appliance_scheduler_retire")
+    # Fired once traffic has moved: the new release is already recorded as live.
+    assert [(c["release"], c["live"]) for c in retired] == [(1, 1), (2, 2)]
+    assert hooks_called(root).index("appliance_scheduler_retire") > hooks_called(root).index(
+        "appliance_proxy_update"
+    )
+
+
+def test_hook_appliance_post_deploy(
+    platform: Platform, root: Path, fail, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_plugin(
+        root,
+        "notifier",
+        triggers={
+            "appliance_post_deploy": """
+                #!/bin/sh
+                echo "-----> notified: $1 v$APPLIANCE_RELEASE is live"
+            """
+        },
+    )
+    fail("appliance_post_deploy")
+    job = platform.deploy()  # an isolated event: the failure is only a warning
+    assert job.release == 1 and platform.release() == 1
+    captured = capsys.readouterr()
+    assert "plugin fake-platform: appliance_post_deploy failed: " in captured.err
+    assert "appliance_post_deploy exploded" in captured.err
+    assert "-----> notified: hello v1 is live" in captured.out  # the others still run
+    assert "Application deployed: http://hello.test/" in captured.out
+    assert "appliance_deploy_failed" not in hooks_called(root)
+
+
+def test_hook_appliance_deploy_failed(
+    platform: Platform, root: Path, fail, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_plugin(
+        root,
+        "broken-notifier",
+        RECORDER
+        + """
+@hookimpl
+def appliance_deploy_failed(deploy, error):
+    raise RuntimeError("the chat server is down")
+""",
+    )
+    fail("appliance_build")
+    with pytest.raises(PluginError) as raised:
+        platform.deploy()
+    (failed,) = calls(root, "appliance_deploy_failed")
+    assert failed["release"] == 1
+    assert failed["error"] == str(raised.value)
+    assert "appliance_build failed: RuntimeError: appliance_build exploded" in failed["error"]
+    assert "plugin broken-notifier: appliance_deploy_failed failed" in capsys.readouterr().err
+
+
+def test_hook_appliance_proxy_prepare(platform: Platform, root: Path, fail) -> None:
+    job = platform.deploy()
+    order = hooks_called(root)
+    assert order.index("appliance_proxy_prepare") < order.index("appliance_deploy_checks")
+    assert calls(root, "appliance_proxy_prepare")[0]["targets"] == [str(t) for t in job.targets]
+    fail("appliance_proxy_prepare")
+    with pytest.raises(PluginError, match="appliance_proxy_prepare failed"):
+        platform.deploy()
+    assert hooks_called(root)[-3:] == [
+        "appliance_proxy_prepare",
+        "appliance_scheduler_abort",
+        "appliance_deploy_failed",
+    ]
+    assert platform.release() == 1
+
+
+def test_hook_appliance_deploy_checks(platform: Platform, root: Path, fail) -> None:
+    job = platform.deploy()
+    assert calls(root, "appliance_deploy_checks")[0]["containers"] == [f"hello.web.{job.id}"]
+    fail("appliance_deploy_checks")
+    with pytest.raises(PluginError, match="appliance_deploy_checks failed"):
+        platform.deploy()
+    assert hooks_called(root)[-4:] == [
+        "appliance_proxy_prepare",
+        "appliance_deploy_checks",
+        "appliance_scheduler_abort",
+        "appliance_deploy_failed",
+    ]
+    assert platform.release() == 1  # traffic never moved
+
+
+def test_hook_appliance_run_oneoff(
+    platform: Platform, root: Path, fail, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The built-in `scripts` plugin runs app.json scripts and the Procfile's release
+    process through whichever scheduler answers appliance_run_oneoff."""
+    scripts = {"dokku": {"predeploy": "make assets", "postdeploy": "notify"}}
+    (platform.source / "app.json").write_text(json.dumps({"scripts": scripts}))
+    (platform.source / "Procfile").write_text("web: serve\nrelease: migrate\n")
+    job = platform.deploy()
+    built = calls(root, "appliance_build")[0]["tag"]
+    oneoffs = [(c["command"], c["commit"], c["image"]) for c in calls(root, "appliance_run_oneoff")]
+    assert oneoffs == [
+        ("make assets", True, built),
+        ("migrate", False, f"{built}-committed"),
+        ("notify", False, f"{built}-committed"),
+    ]
+    assert job.image == f"{built}-committed"  # predeploy's changes are in the image
+    assert "ran make assets" in capsys.readouterr().out
+
+    fail("appliance_run_oneoff")  # every one-off exits 7
+    with pytest.raises(UserError, match="predeploy failed with exit status 7"):
+        platform.deploy()
+    assert "appliance_scheduler_start" not in hooks_called(root)[len(PIPELINE) :]
+    assert platform.release() == 1
+
+
+# Answers the container hooks the built-in `checks` plugin fires at deploy and in
+# checks:run. FAKE_FAIL=appliance_container_exec makes every command exit 1.
+CONTAINERS = (
+    RECORDER
+    + """
+@hookimpl
+def appliance_app_containers(app):
+    deploy_id = app.settings.get("core", "deploy")
+    record("appliance_app_containers", deploy=deploy_id)
+    return [Container("c9", f"{app.name}.web.{deploy_id}", "web", deploy_id, "127.0.0.1", 5009)]
+
+
+@hookimpl
+def appliance_container_exec(app, container, command):
+    record("appliance_container_exec", container=container.name, command=command)
+    if os.environ.get("FAKE_FAIL") == "appliance_container_exec":
+        return [1, "not ready"]
+    return [0, "ready: ok"]
+
+
+@hookimpl
+def appliance_container_state(app, container):
+    record("appliance_container_state", container=container.name)
+    return {"running": True, "restarts": 0, "exit_code": None, "uptime": 12.5}
+"""
+)
+
+HEALTHCHECKS = {
+    "web": [
+        {"type": "startup", "name": "stays up", "uptime": 5},
+        {"type": "readiness", "name": "ready", "command": ["/bin/ready", "--now"], "attempts": 1},
+    ]
+}
+
+
+@pytest.fixture
+def checked(platform: Platform, root: Path, run) -> Platform:
+    """The built-in checks plugin on, checking through fake-containers' hooks."""
+    assert run("plugin:enable", "checks").code == 0
+    assert run("domains:set-global", "example.com").code == 0
+    add_plugin(root, "fake-containers", CONTAINERS)
+    (platform.source / "app.json").write_text(json.dumps({"healthchecks": HEALTHCHECKS}))
+    return platform
+
+
+def test_hook_appliance_container_state(checked: Platform, root: Path) -> None:
+    job = checked.deploy()
+    assert calls(root, "appliance_container_state")[0]["container"] == f"hello.web.{job.id}"
+    app = App("hello")
+    container = job.containers[0]
+    state = Hooks(Registry(), Output()).call(
+        "appliance_container_state", app=app, container=container
+    )
+    assert state == {"running": True, "restarts": 0, "exit_code": None, "uptime": 12.5}
+
+
+def test_hook_appliance_container_exec(checked: Platform, root: Path, fail) -> None:
+    job = checked.deploy()
+    (ran,) = calls(root, "appliance_container_exec")
+    assert ran == {
+        "hook": "appliance_container_exec",
+        "plugin": "fake-containers",
+        "container": f"hello.web.{job.id}",
+        "command": ["/bin/ready", "--now"],
+    }
+    fail("appliance_container_exec")
+    with pytest.raises(UserError, match='check "ready" of web failed'):
+        checked.deploy()
+    assert hooks_called(root)[-2:] == ["appliance_scheduler_abort", "appliance_deploy_failed"]
+    assert checked.release() == 1
+
+
+def test_hook_appliance_container_logs(checked: Platform, root: Path, fail) -> None:
+    add_plugin(
+        root,
+        "sh-logs",
+        triggers={
+            "appliance_container_logs": """
+                #!/bin/sh
+                cat > "$APPLIANCE_ROOT/logs-stdin.json"
+                echo "booting $1"
+                echo "listening on $APPLIANCE_APP"
+            """
+        },
+    )
+    fail("appliance_container_exec")
+    with pytest.raises(UserError) as failed:
+        checked.deploy()
+    assert "booting hello" in str(failed.value) and "listening on hello" in str(failed.value)
+    payload = json.loads((root / "logs-stdin.json").read_text())
+    assert payload["app"]["name"] == "hello" and payload["lines"] > 0
+    assert payload["container"]["name"] == "hello.web.1"
+    assert payload["container"]["process"] == "web"
+    # Text that is not JSON comes back as a plain string.
+    container = Container(**payload["container"])
+    hooks = Hooks(Registry(), Output())
+    logs = hooks.call("appliance_container_logs", app=App("hello"), container=container, lines=2)
+    assert logs == "booting hello\nlistening on hello"
+
+
+def test_hook_appliance_app_containers(checked: Platform, root: Path, run) -> None:
+    job = checked.deploy()
+    result = run("checks:run", "hello")
+    assert result.code == 0, result.err
+    assert calls(root, "appliance_app_containers") == [
+        {"hook": "appliance_app_containers", "plugin": "fake-containers", "deploy": job.id}
+    ]
+    assert calls(root, "appliance_container_exec")[-1]["container"] == f"hello.web.{job.id}"
+    (found,) = Hooks(Registry(), Output()).call("appliance_app_containers", app=App("hello"))
+    assert isinstance(found, Container) and found.deploy_id == job.id
+    # With no scheduler at all, the decision is None.
+    assert run("plugin:disable", "fake-containers").code == 0
+    assert Hooks(Registry(), Output()).call("appliance_app_containers", app=App("hello")) is None
+
+
+def test_hook_appliance_app_urls(
+    platform: Platform, root: Path, run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    platform.deploy()
+    assert (
+        capsys.readouterr().out.splitlines()[-1]
+        == "-----> Application deployed: http://hello.test/"
+    )
+    # The built-in proxy-nginx answers too, from the domains (no nginx involved).
+    assert run("plugin:enable", "proxy-nginx").code == 0
+    assert run("domains:set-global", "example.com").code == 0
+    found = Hooks(Registry(), Output()).call("appliance_app_urls", app=App("hello"))
+    assert sorted(found) == [["http://hello.example.com/"], ["http://hello.test/"]]
+
+
+def test_hook_appliance_app_domains(root: Path, run) -> None:
+    add_plugin(
+        root,
+        "www",
+        RECORDER
+        + """
+@hookimpl
+def appliance_app_domains(app):
+    return [f"www.{app.name}.example.org"]
+""",
+    )
+    assert run("apps:create", "hello").code == 0
+    assert run("domains:set-global", "example.com").code == 0
+    found = Hooks(Registry(), Output()).call("appliance_app_domains", app=App("hello"))
+    # Every implementation answers; domains' default is trylast, so it comes last.
+    assert found == [["www.hello.example.org"], ["hello.example.com"]]
+    # proxy-nginx routes every domain any plugin returns (no nginx involved).
+    urls = Hooks(Registry(), Output()).call("appliance_app_urls", app=App("hello"))
+    assert urls == [["http://www.hello.example.org/", "http://hello.example.com/"]]
+
+
+# --- hooks around an app's life ---------------------------------------------------
+
+
+def test_hook_appliance_app_created(root: Path, run, capsys: pytest.CaptureFixture[str]) -> None:
+    add_plugin(
+        root,
+        "welcome",
+        RECORDER
+        + """
+@hookimpl
+def appliance_app_created(app, out):
+    record("appliance_app_created", app=app.name, exists=app.exists())
+    out.section(f"welcome, {app.name}")
+""",
+    )
+    add_plugin(
+        root,
+        "grumpy",
+        RECORDER
+        + """
+@hookimpl
+def appliance_app_created(app, out):
+    raise RuntimeError("not today")
+""",
+        triggers={
+            "appliance_app_created": """
+                #!/bin/sh
+                cat > "$APPLIANCE_ROOT/created-$1.json"
+                echo "trigger saw $APPLIANCE_APP"
+            """
+        },
+    )
+    created = run("apps:create", "hello")
+    assert created.code == 0
+    assert calls(root) == [
+        {"hook": "appliance_app_created", "plugin": "welcome", "app": "hello", "exists": True}
+    ]
+    assert "-----> welcome, hello" in created.out and "trigger saw hello" in created.out
+    assert "plugin grumpy: appliance_app_created failed: not today" in created.err
+    assert (root / "apps" / "hello" / "repo.git" / "HEAD").is_file()  # git's still ran
+    payload = json.loads((root / "created-hello.json").read_text())
+    assert payload == {"app": {"name": "hello", "path": str(root / "apps" / "hello")}}
+
+    out = Output()
+    lifecycle.create_app("other", Hooks(Registry(), out), out, "bob")
+    assert [c["app"] for c in calls(root)] == ["hello", "other"]
+    assert "welcome, other" in capsys.readouterr().out
+
+
+def test_hook_appliance_app_destroy(root: Path, run) -> None:
+    add_plugin(
+        root,
+        "cleaner",
+        RECORDER
+        + """
+@hookimpl
+def appliance_app_destroy(app, out):
+    record("appliance_app_destroy", app=app.name, exists=app.exists())
+    out.info("cleaned up")
+""",
+    )
+    add_plugin(
+        root,
+        "clumsy",
+        RECORDER
+        + """
+@hookimpl
+def appliance_app_destroy(app, out):
+    raise OSError("cannot remove the thing")
+""",
+    )
+    assert run("apps:create", "hello").code == 0
+    destroyed = run("apps:destroy", "hello", "--force")
+    assert destroyed.code == 0, destroyed.err
+    assert calls(root) == [
+        {"hook": "appliance_app_destroy", "plugin": "cleaner", "app": "hello", "exists": True}
+    ]
+    assert "cleaned up" in destroyed.out
+    assert "plugin clumsy: appliance_app_destroy failed: cannot remove the thing" in destroyed.err
+    assert not (root / "apps" / "hello").exists()
+
+    out = Output()
+    app = lifecycle.create_app("again", Hooks(Registry(), out), out, "alice")
+    lifecycle.destroy_app(app, Hooks(Registry(), out), out)
+    assert [c["app"] for c in calls(root)] == ["hello", "again"] and not app.exists()
+
+
+def test_hook_appliance_app_report(root: Path, run) -> None:
+    add_plugin(
+        root,
+        "reporter",
+        RECORDER
+        + """
+@hookimpl
+def appliance_app_report(app):
+    return {"Greeting": f"hello, {app.name}", "Deployed image": "overridden"}
+""",
+    )
+    assert run("apps:create", "hello").code == 0
+    report = json.loads(run("apps:report", "hello", "--format", "json").out)
+    assert report["greeting"] == "hello, hello"
+    assert report["app_name"] == "hello"  # the built-in apps plugin still reports
+    assert report["deployed_image"] == "overridden"  # apps is trylast: yours wins
+    assert next(iter(report)) == "app_name"  # trylast sections come first
+    text = run("apps:report", "hello").out
+    assert "=====> hello app information" in text and "Greeting:" in text
+
+
+def test_hook_appliance_ssh_command(root: Path, run, monkeypatch: pytest.MonkeyPatch) -> None:
+    add_plugin(
+        root,
+        "ssh-hello",
+        RECORDER
+        + """
+@hookimpl
+def appliance_ssh_command(argv, user, out):
+    if argv[0] != "hello-sh":
+        return None
+    out.raw(f"hi {user}: {argv[1:]}")
+    return 3
+""",
+    )
+    monkeypatch.setenv("APPLIANCE_USER", "nobody")  # restored after the test
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "hello-sh 'a b' c")
+    result = run("ssh", "--key", "alice")
+    assert (result.code, result.out) == (3, "hi alice: ['a b', 'c']\n")
+
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "bash -i")
+    refused = run("ssh", "--key", "alice")
+    assert refused.code == 1 and "command not allowed: 'bash'" in refused.err
+
+
+# --- loading and tracing ------------------------------------------------------------
+
+
+def test_undeclared_hooks_are_not_loaded(platform: Platform, root: Path) -> None:
+    add_plugin(
+        root,
+        "forgetful",
+        RECORDER
+        + """
+@hookimpl
+def appliance_post_deploy(deploy):
+    record("appliance_post_deploy")
+""",
+        hooks=["appliance_app_report"],
+    )
+    platform.deploy()
+    assert [c["plugin"] for c in calls(root, "appliance_post_deploy")] == ["fake-platform"]
+
+
+def test_a_plugin_that_fails_to_import_only_warns_in_an_isolated_event(root: Path, run) -> None:
+    add_plugin(root, "broken", "raise RuntimeError('cannot import')\n", ["appliance_app_created"])
+    created = run("apps:create", "hello")
+    assert "plugin broken failed to load" in created.err
+    assert created.code == 0
+    assert (root / "apps" / "hello" / "repo.git" / "HEAD").is_file()  # git's hook still ran
+
+
+def test_trace_plugins(platform: Platform, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("APPLIANCE_TRACE_PLUGINS", "1")
+    job = platform.deploy()
+    err = capsys.readouterr().err
+    assert "[hook] appliance_build -> fake-platform" in err
+    assert f"[hook] appliance_build <- {job.image!r}" in err
