@@ -60,6 +60,7 @@ class Deploy:
     source_dir: Path | None = None
     rev: str | None = None
     image: str | None = None
+    builder: str | None = None
     summary: str = ""
     config: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -92,6 +93,7 @@ class Deploy:
             "rev": self.rev,
             "image": self.image,
             "image_tag": self.image_tag,
+            "builder": self.builder,
             "summary": self.summary,
             "config_keys": sorted(self.config),
             "procfile": self.procfile,

@@ -75,12 +75,23 @@ def appliance_pre_build(deploy: Deploy) -> None:
     """
 
 
+@hookspec
+def appliance_builder_detect(deploy: Deploy) -> dict[str, Any] | None:
+    """Collect: can this builder build `deploy.source_dir`?
+
+    Return `{"builder": NAME, "priority": N, "reason": "found Dockerfile"}` if so,
+    None otherwise. The core picks the app's pinned builder (`builder:set`) if it
+    has one, else the detected builder with the lowest priority (built-in:
+    dockerfile 10, buildpack 20, auto 90), and sets `deploy.builder` to its name.
+    """
+
+
 @hookspec(firstresult=True)
 def appliance_build(deploy: Deploy) -> str | None:
     """Decision (pipeline): build `deploy.source_dir` into an image.
 
-    Return the image reference (tag it `deploy.image_tag`) if this builder
-    applies to the source, None to let the next builder try. Stream build output
+    Build only when `deploy.builder` is this builder's name, else return None.
+    Return the image reference (tag it `deploy.image_tag`). Stream build output
     through `deploy.out`. Raise `UserError` when the build fails.
     """
 

@@ -139,13 +139,11 @@ def _run(job: Deploy, hooks: Hooks, config_given: bool) -> None:
         job.procfile = appfiles.read_procfile(job.source_dir)
         job.app_json = appfiles.read_app_json(job.source_dir)
         hooks.call("appliance_pre_build", deploy=job)
+        choose_builder(job, hooks)
         with job.timed("build"):
             job.image = hooks.call("appliance_build", deploy=job)
         if job.image is None:
-            raise UserError(
-                f"no builder can build {app.name}: no installed builder recognises the source "
-                "(the built-in one needs a Dockerfile at the top of the repository)"
-            )
+            raise UserError(f"builder {job.builder!r} is not installed or did not build")
         hooks.call("appliance_post_build", deploy=job)
     if job.image is None:
         raise UserError("nothing to deploy: no source and no image")
@@ -190,6 +188,29 @@ def _after_switch(job: Deploy, hooks: Hooks) -> None:
         out.warn(str(exc))
         urls = []
     out.section(f"Application deployed: {urls[0] if urls else job.app.name}")
+
+
+def detect_builders(job: Deploy, hooks: Hooks) -> list[dict[str, Any]]:
+    found = [d for d in hooks.call("appliance_builder_detect", deploy=job) if d]
+    return sorted(found, key=lambda d: (int(d.get("priority", 50)), str(d.get("builder"))))
+
+
+def choose_builder(job: Deploy, hooks: Hooks) -> None:
+    """The app's pinned builder, else the detected one with the lowest priority."""
+    app, out = job.app, job.out
+    detected = detect_builders(job, hooks)
+    pinned = app.settings.get("builder", "selected")
+    if pinned:
+        job.builder, reason = str(pinned), "pinned with builder:set"
+    elif detected:
+        job.builder, reason = str(detected[0]["builder"]), str(detected[0].get("reason", ""))
+    else:
+        raise UserError(
+            f"no builder can build {app.name}: add a Dockerfile, a .buildpacks file, or a "
+            "requirements.txt, package.json, go.mod or index.html (see builder:report)"
+        )
+    app.settings.set("builder", "last", {"builder": job.builder, "reason": reason})
+    out.section(f"Using the {job.builder} builder ({reason})")
 
 
 def _activate(job: Deploy) -> None:

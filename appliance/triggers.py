@@ -32,6 +32,7 @@ RETURNS_VALUE = {
     "appliance_app_domains",
     "appliance_ssh_command",
     "appliance_build",
+    "appliance_builder_detect",
     "appliance_container_env",
     "appliance_scheduler_start",
     "appliance_scheduler_abort",
@@ -162,7 +163,12 @@ def _convert(plugin: str, hook: str, value: Any) -> Any:
     def bad(expected: str) -> PluginError:
         return PluginError(f"plugin {plugin}: {hook} must print {expected}, got {value!r:.80}")
 
-    if hook in ("appliance_app_report", "appliance_container_env", "appliance_container_state"):
+    if hook in (
+        "appliance_app_report",
+        "appliance_container_env",
+        "appliance_container_state",
+        "appliance_builder_detect",
+    ):
         if not isinstance(value, dict):
             raise bad("a JSON object")
         return value

@@ -228,6 +228,7 @@ class Platform:
         (self.source / "app.txt").write_text("hello\n")
         out = Output()
         self.app = lifecycle.create_app("hello", Hooks(Registry(), out), out, "alice")
+        self.app.settings.set("builder", "selected", "fake")  # fake-platform builds anything
 
     def deploy(self, **kwargs: Any) -> Deploy:
         """Deploy the way git:hook does, with a fresh Registry (one per command)."""
@@ -310,9 +311,47 @@ def test_hook_appliance_build(platform: Platform, root: Path, fail) -> None:
 
 def test_no_builder_recognises_the_source(platform: Platform, root: Path, answer_none) -> None:
     answer_none("appliance_build")
-    with pytest.raises(UserError, match="no builder can build hello"):
+    with pytest.raises(UserError, match="builder 'fake' is not installed or did not build"):
         platform.deploy()
     assert "appliance_post_build" not in hooks_called(root)
+    App("hello").settings.unset("builder", "selected")
+    with pytest.raises(UserError, match="no builder can build hello"):
+        platform.deploy()
+
+
+def test_hook_appliance_builder_detect(platform: Platform, root: Path, run) -> None:
+    """The lowest priority wins unless the app pins a builder; the choice is remembered."""
+    App("hello").settings.unset("builder", "selected")
+    add_plugin(
+        root,
+        "two-builders",
+        RECORDER
+        + """
+@hookimpl
+def appliance_builder_detect(deploy):
+    record("appliance_builder_detect")
+    return {"builder": "slow", "priority": 50, "reason": "always"}
+""",
+        triggers={
+            "appliance_builder_detect": """
+                #!/bin/sh
+                echo '{"builder": "quick", "priority": 5, "reason": "found quick.txt"}'
+            """,
+            "appliance_build": """
+                #!/bin/sh
+                python3 -c 'import json, sys
+                print(json.load(sys.stdin)["deploy"]["builder"] + ":img")'
+            """,
+        },
+    )
+    job = platform.deploy()
+    assert (job.builder, job.image) == ("quick", "quick:img")
+    assert App("hello").settings.get("builder", "last") == {
+        "builder": "quick",
+        "reason": "found quick.txt",
+    }
+    App("hello").settings.set("builder", "selected", "slow")
+    assert platform.deploy().image == "slow:img"
 
 
 def test_a_shell_trigger_answers_a_decision_hook(

@@ -1,0 +1,36 @@
+"""Checks: new containers must pass their checks before traffic moves to them.
+
+app.json `healthchecks` (Dokku's format) or a legacy CHECKS file declare the checks
+per process type; without any, a container must stay up `uptime` seconds (10) and a
+web container accept a TCP connection. `checks:skip` and `checks:disable` turn them
+off per process type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance.deploy import Deploy
+from appliance.hookspecs import hookimpl
+from appliance.state import App
+
+
+@hookimpl
+def appliance_post_build(deploy: Deploy) -> None:
+    from . import legacy
+
+    legacy.convert(deploy)
+
+
+@hookimpl
+def appliance_deploy_checks(deploy: Deploy) -> None:
+    from . import runner
+
+    runner.check_deploy(deploy)
+
+
+@hookimpl
+def appliance_app_report(app: App) -> dict[str, Any]:
+    from . import report
+
+    return report.app_fields(app)
