@@ -44,6 +44,8 @@ class Container:
 class Deploy:
     """One run of the pipeline: build (when there is source), start, check, switch, retire.
 
+    `wait_to_retire` is how long old containers drain once traffic has moved; a
+    plugin (built-in: checks) sets it, the scheduler falls back to 60 s.
     `id` numbers every deploy attempt of the app (container names and build tags use
     it); `release` is the release this deploy makes live: a new number, or the
     current one for a restart (`new_release` False). `extra` is scratch space for
@@ -67,12 +69,14 @@ class Deploy:
     procfile: dict[str, str] = field(default_factory=dict)
     app_json: dict[str, Any] = field(default_factory=dict)
     rollback_of: int = 0
+    wait_to_retire: int | None = None
     targets: list[Target] = field(default_factory=list)
     containers: list[Container] = field(default_factory=list)
     previous_release: int | None = None
     previous_deploy: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def image_tag(self) -> str:

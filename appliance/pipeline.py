@@ -86,7 +86,6 @@ def deploy(
     Without `source_dir`, `image` is deployed as is; process types and app.json then
     come from `procfile`/`app_json` or the current release.
     """
-    started = time.monotonic()
     with app.lock(timeout=lock_timeout(app), what=summary):
         recover(app, hooks, out)
         current = releases.current(app)
@@ -127,7 +126,6 @@ def deploy(
             raise
         finally:
             (app.path / MARKER).unlink(missing_ok=True)
-    job.timings["total"] = time.monotonic() - started
     return job
 
 
@@ -187,6 +185,8 @@ def _after_switch(job: Deploy, hooks: Hooks) -> None:
     except UserError as exc:
         out.warn(str(exc))
         urls = []
+    job.timings["total"] = time.monotonic() - job.started
+    out.info("Timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in job.timings.items()))
     out.section(f"Application deployed: {urls[0] if urls else job.app.name}")
 
 

@@ -24,8 +24,9 @@ def appliance_post_build(deploy: Deploy) -> None:
 
 @hookimpl
 def appliance_deploy_checks(deploy: Deploy) -> None:
-    from . import runner
+    from . import runner, settings
 
+    deploy.wait_to_retire = settings.wait_to_retire(deploy.app)
     runner.check_deploy(deploy)
 
 

@@ -34,7 +34,7 @@ def hook(ctx: Context) -> int:
         with tempfile.TemporaryDirectory(prefix=f"appliance-{app.name}-") as tmp:
             source = Path(tmp)
             repo.extract(repo.repo_path(app), new, source)
-            job = pipeline.deploy(
+            pipeline.deploy(
                 app,
                 ctx.hooks,
                 ctx.out,
@@ -43,8 +43,6 @@ def hook(ctx: Context) -> int:
                 rev=new,
                 summary=f"Deploy {new[:7]}",
             )
-        timings = ", ".join(f"{k} {v:.2f}s" for k, v in job.timings.items())
-        ctx.out.info(f"Timings: {timings}")
     return 0
 
 

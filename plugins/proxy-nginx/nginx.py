@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -91,7 +92,11 @@ def apply(files: dict[Path, str | None]) -> None:
         reloaded = nginx("-s", "reload")
         if reloaded.returncode != 0:
             raise UserError(f"nginx reload failed (is nginx running?): {_error_line(reloaded)}")
-        wait_for_new_workers(before)
+        if not wait_for_new_workers(before):
+            print(
+                " !     nginx reloaded, but its old workers were still accepting after 10 s",
+                file=sys.stderr,
+            )
 
 
 def workers() -> dict[int, str] | None:
@@ -116,12 +121,12 @@ def workers() -> dict[int, str] | None:
     return found
 
 
-def wait_for_new_workers(before: dict[int, str] | None, timeout: float = 10) -> None:
+def wait_for_new_workers(before: dict[int, str] | None, timeout: float = 10) -> bool:
     """A reload returns before it takes effect: wait until new workers run and the
     old ones have stopped accepting (their title says "shutting down"), so that
     "deployed" means every new request reaches the new release."""
     if before is None:
-        return
+        return True
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = workers() or {}
@@ -130,8 +135,9 @@ def wait_for_new_workers(before: dict[int, str] | None, timeout: float = 10) -> 
             pid for pid, title in now.items() if pid in before and "shutting down" not in title
         ]
         if started and not old_accepting:
-            return
+            return True
         time.sleep(0.005)
+    return False
 
 
 def global_file() -> tuple[Path, str | None]:

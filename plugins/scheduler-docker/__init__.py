@@ -20,8 +20,7 @@ def setting(app: App, key: str, default: int) -> int:
     return int(app.settings.get("scheduler-docker", key, default))
 
 
-def wait_to_retire(app: App) -> int:
-    return int(app.settings.get("checks", "wait_to_retire", 60))
+DEFAULT_WAIT_TO_RETIRE = 60
 
 
 def process_command(deploy: Deploy, process: str) -> list[str] | None:
@@ -50,7 +49,11 @@ def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
         command=process_command(deploy, "web"),
         name=name,
         hostname=f"{app.name}-web",
-        environment={**deploy.env, "PORT": str(c.CONTAINER_PORT)},
+        environment={
+            **deploy.env,
+            "PORT": str(c.CONTAINER_PORT),
+            "APPLIANCE_RELEASE": f"v{deploy.release}",
+        },
         labels={
             c.LABEL_APP: app.name,
             c.LABEL_DEPLOY: str(deploy.id),
@@ -80,7 +83,7 @@ def appliance_scheduler_abort(deploy: Deploy) -> bool:
 def appliance_scheduler_retire(deploy: Deploy) -> bool:
     """Old containers drain in a detached process, so the push ends as soon as
     traffic has moved."""
-    wait = wait_to_retire(deploy.app)
+    wait = DEFAULT_WAIT_TO_RETIRE if deploy.wait_to_retire is None else deploy.wait_to_retire
     argv = [
         sys.executable, "-m", "appliance", "scheduler-docker:retire", deploy.app.name,
         "--before", str(deploy.id), "--wait", str(wait),

@@ -134,6 +134,10 @@ def host(installed: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     assert added.returncode == 0, added.stderr
     test_host = Host(key=key, key_name=name)
     yield test_host
+    leftovers = []
     for app in test_host.apps:
-        sh("appliance", "apps:destroy", app, "--force")
+        destroyed = sh("appliance", "apps:destroy", app, "--force")
+        if destroyed.returncode != 0 and "does not exist" not in destroyed.stderr:
+            leftovers.append(f"{app}: {destroyed.stderr.strip()}")
     sh("appliance", "ssh-keys:remove", name)
+    assert not leftovers, "could not destroy test apps: " + "; ".join(leftovers)

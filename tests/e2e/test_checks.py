@@ -64,6 +64,8 @@ def test_failing_healthcheck_refuses_the_deploy(host: Host, tmp_path: Path) -> N
 def test_checks_file_and_the_default_check(host: Host, tmp_path: Path) -> None:
     app = host.new_app("checks")
     repo = make_repo(tmp_path, "dockerfile-hello")
+    (repo / "app.json").unlink()  # no declared checks: the default applies
+    commit(repo, "no app.json")
     assert host.ssh("apps:create", app).returncode == 0
     assert host.ssh("checks:set", app, "uptime", "1").returncode == 0
 
