@@ -21,6 +21,7 @@ VENV_DIR=/opt/appliance/venv
 BIN_LINK=/usr/local/bin/appliance
 NGINX_CONF=/etc/nginx/conf.d/appliance.conf
 SUDOERS_FILE=/etc/sudoers.d/appliance
+RELOAD_HELPER=/usr/local/lib/appliance/nginx-reload
 DEFAULT_SOURCE=git+https://github.com/appliance-paas/appliance.git
 DOCKERD_LOG=/var/log/dockerd.log
 
@@ -293,13 +294,23 @@ EOF
   nginx -t -q || die "nginx -t failed (see above)"
 }
 
+install_reload_helper() {
+  step "Installing the nginx reload helper"
+  local source
+  source=$("$VENV_DIR/bin/python" -c 'from appliance import templates; print(templates.builtin_dir() / "system" / "nginx-reload")')
+  [ -f "$source" ] || die "nginx-reload is missing from the installed package"
+  install -d -m 755 -o root -g root "$(dirname "$RELOAD_HELPER")"
+  install -m 755 -o root -g root "$source" "$RELOAD_HELPER"
+  info "installed $RELOAD_HELPER (test, reload, retire old workers at once)"
+}
+
 setup_sudoers() {
   step "Configuring sudo"
   local tmp
   tmp=$(mktemp /tmp/appliance-sudoers.XXXXXX)
   cat >"$tmp" <<EOF
 # Managed by appliance install.sh: the appliance user may test and reload nginx.
-$APPLIANCE_USER ALL=(root) NOPASSWD: /usr/sbin/nginx -t, /usr/sbin/nginx -s reload, /usr/sbin/nginx -t -q
+$APPLIANCE_USER ALL=(root) NOPASSWD: /usr/sbin/nginx -t, /usr/sbin/nginx -s reload, /usr/sbin/nginx -t -q, $RELOAD_HELPER ""
 EOF
   if ! visudo -cf "$tmp" >/dev/null; then
     rm -f "$tmp"
@@ -492,6 +503,7 @@ main() {
   setup_state_dirs
   install_appliance
   setup_nginx
+  install_reload_helper
   setup_sudoers
   if [ "$NO_START" -eq 0 ]; then
     start_services

@@ -29,15 +29,20 @@ def setting(key: str, default: str) -> str:
     return str(state.global_settings().get("proxy-nginx", key, default))
 
 
+RELOAD_HELPER = "/usr/local/lib/appliance/nginx-reload"
+
+
 def nginx(*args: str) -> subprocess.CompletedProcess[str]:
-    binary = setting("nginx", shutil.which("nginx") or "/usr/sbin/nginx")
-    argv = [binary, *args]
+    return _as_root([setting("nginx", shutil.which("nginx") or "/usr/sbin/nginx"), *args])
+
+
+def _as_root(argv: list[str]) -> subprocess.CompletedProcess[str]:
     if os.geteuid() != 0:
         argv = ["sudo", "-n", *argv]
     try:
         return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     except FileNotFoundError:
-        raise UserError(f"nginx is not installed ({argv[0]} not found)") from None
+        raise UserError(f"{argv[0]} is not installed") from None
 
 
 def _error_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -68,30 +73,39 @@ def render(app: App, targets: list[str], domains: list[str]) -> str:
     )
 
 
+def _write(files: dict[Path, str | None]) -> None:
+    for path, text in files.items():
+        if text is None:
+            path.unlink(missing_ok=True)
+        else:
+            state.atomic_write(path, text)
+
+
 def apply(files: dict[Path, str | None]) -> None:
-    """Write (or with None, remove) vhost files, test, reload; restore all on failure."""
+    """Write (or with None, remove) vhost files, test, reload; restore all on failure.
+
+    With the reload helper install.sh puts in place, test and reload are one sudo
+    call and the old workers stop accepting as soon as the new ones run."""
     with state.lock_file(state.root() / "nginx.lock", "nginx", timeout=120):
-        backups: dict[Path, str | None] = {}
-        for path, text in files.items():
-            backups[path] = path.read_text() if path.is_file() else None
-            if text is None:
-                path.unlink(missing_ok=True)
-            else:
-                state.atomic_write(path, text)
-        result = nginx("-t", "-q")
-        if result.returncode != 0:
-            for path, text in backups.items():
-                if text is None:
-                    path.unlink(missing_ok=True)
-                else:
-                    state.atomic_write(path, text)
+        backups = {path: path.read_text() if path.is_file() else None for path in files}
+        _write(files)
+        helper = setting("reload_helper", RELOAD_HELPER)
+        before = workers()
+        if helper and os.path.isfile(helper):
+            result = _as_root([helper])
+            invalid = result.returncode == 2
+        else:
+            result = nginx("-t", "-q")
+            invalid = result.returncode != 0
+            if not invalid:
+                result = nginx("-s", "reload")
+        if invalid:
+            _write(backups)
             raise UserError(
                 f"nginx rejected the new config, kept the old one: {_error_line(result)}"
             )
-        before = workers()
-        reloaded = nginx("-s", "reload")
-        if reloaded.returncode != 0:
-            raise UserError(f"nginx reload failed (is nginx running?): {_error_line(reloaded)}")
+        if result.returncode != 0:
+            raise UserError(f"nginx reload failed (is nginx running?): {_error_line(result)}")
         if not wait_for_new_workers(before):
             print(
                 " !     nginx reloaded, but its old workers were still accepting after 10 s",
@@ -111,9 +125,9 @@ def workers() -> dict[int, str] | None:
             continue
         try:
             with open(f"/proc/{entry.name}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            if ppid != master:
-                continue
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) != master or fields[0] == "Z":
+                continue  # not nginx's, or a worker that has exited (a zombie)
             with open(f"/proc/{entry.name}/cmdline", "rb") as f:
                 found[int(entry.name)] = f.read().replace(b"\0", b" ").decode().strip()
         except (OSError, ValueError, IndexError):

@@ -158,9 +158,13 @@ def appliance_app_destroy(app: App, out: Output) -> None:
     c.remove(found, stop_timeout=5)
     if found:
         out.info(f"Removed {len(found)} container(s)")
+    from .commands import untag
+
     for image in engine.images.list(name=f"appliance/{app.name}"):
-        with contextlib.suppress(docker.errors.APIError):
-            engine.images.remove(image.id, force=True)
+        for tag in image.tags:
+            if tag.startswith(f"appliance/{app.name}:"):
+                with contextlib.suppress(docker.errors.APIError):
+                    untag(engine, tag)
 
 
 @hookimpl

@@ -1,8 +1,9 @@
 import contextlib
+import re
 import time
 from typing import Any
 
-from appliance import releases
+from appliance import releases, state
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
@@ -10,6 +11,7 @@ from appliance.state import App
 from . import containers as c
 from . import setting
 
+BUILD_TAG = re.compile(r"^build-(\d+)(?:-predeploy)?$")
 OPTIONS = {"ready-timeout": "ready_timeout", "stop-timeout": "stop_timeout"}
 
 
@@ -75,15 +77,17 @@ def retire(ctx: Context) -> int:
     app = App(ns.app).require()
     time.sleep(max(ns.wait, 0))
     engine = c.client()
-    old = [k for k in c.app_containers(engine, app.name) if c.deploy_of(k) < ns.before]
-    c.remove(old, stop_timeout=setting(app, "stop_timeout", 10))
-    prune_images(engine, app)
+    # Retires of back-to-back deploys overlap: one at a time per app.
+    with state.lock_file(app.path / "retire.lock", f"retiring {app.name}", timeout=600):
+        old = [k for k in c.app_containers(engine, app.name) if c.deploy_of(k) < ns.before]
+        c.remove(old, stop_timeout=setting(app, "stop_timeout", 10))
+        prune_images(engine, app, ns.before)
     return 0
 
 
-def prune_images(engine: Any, app: App) -> None:
-    """Keep the images of the last N releases (`releases.keep`, 5) and the running one."""
-    import docker.errors
+def prune_images(engine: Any, app: App, before: int) -> None:
+    """Keep the images of the last N releases (`releases.keep`, 5), those in use, and
+    every build from deploy `before` on: a build running now has no release yet."""
 
     keep = int(app.settings.get("releases", "keep", 5))
     wanted = {r.image for r in releases.all_releases(app)[-keep:]}
@@ -91,6 +95,17 @@ def prune_images(engine: Any, app: App) -> None:
     in_use = {k.attrs.get("Config", {}).get("Image") for k in c.app_containers(engine, app.name)}
     for image in engine.images.list(name=f"appliance/{app.name}"):
         for tag in image.tags:
+            build = BUILD_TAG.match(tag.rpartition(":")[2])
+            if not build or int(build.group(1)) >= before:
+                continue
             if tag not in wanted and tag not in in_use:
-                with contextlib.suppress(docker.errors.APIError):
-                    engine.images.remove(tag)
+                untag(engine, tag)
+
+
+def untag(engine: Any, tag: str) -> None:
+    """Remove the tag. Identical builds of two apps share one image, so the image may be
+    in use elsewhere: force removes only the tag then, never an image a container uses."""
+    import docker.errors
+
+    with contextlib.suppress(docker.errors.NotFound):
+        engine.images.remove(tag, force=True, noprune=False)

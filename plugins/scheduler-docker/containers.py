@@ -136,3 +136,6 @@ def remove(containers: list[Any], stop_timeout: int = 10) -> None:
             container.remove(force=True)
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: another process is removing it already
+                raise

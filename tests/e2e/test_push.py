@@ -127,3 +127,37 @@ def test_reinstall_keeps_apps_keys_and_traffic(host: Host, tmp_path: Path) -> No
     set_message(repo, "hello after upgrade")
     assert host.push(repo, app).returncode == 0
     assert host.get(app)[1].startswith("hello after upgrade\n")
+
+
+def test_old_images_are_pruned_but_never_a_build_in_progress(host: Host, tmp_path: Path) -> None:
+    import time
+
+    app = host.new_app()
+    repo = make_repo(tmp_path, "dockerfile-hello")
+    assert host.ssh("apps:create", app).returncode == 0
+    assert host.ssh("releases:set", app, "keep", "2").returncode == 0
+    assert host.ssh("checks:set", app, "wait-to-retire", "0").returncode == 0
+    for n in range(1, 6):
+        set_message(repo, f"hello v{n}")
+        pushed = host.push(repo, app)  # back to back: retires of earlier deploys overlap
+        assert pushed.returncode == 0, pushed.stderr
+        assert host.get(app)[1].startswith(f"hello v{n}\n")
+
+    def tags() -> list[str]:
+        listed = subprocess.run(
+            ["docker", "images", "--format", "{{.Tag}}", f"appliance/{app}"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return sorted(listed.stdout.split())
+
+    deadline = time.monotonic() + 30
+    while len(tags()) > 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    releases = json.loads(host.ssh("releases", app, "--format", "json").stdout)
+    kept = sorted(r["image"].rpartition(":")[2] for r in releases[:2])
+    assert tags() == kept
+    rolled = host.ssh("releases:rollback", app)
+    assert rolled.returncode == 0, rolled.stderr
+    assert host.get(app)[1].startswith("hello v4\n")
+    too_old = host.ssh("releases:rollback", app, "v1")
+    assert too_old.returncode == 1 and "is not on this host" in too_old.stderr
