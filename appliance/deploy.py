@@ -61,6 +61,7 @@ class Deploy:
     new_release: bool = True
     source_dir: Path | None = None
     rev: str | None = None
+    tree: str | None = None
     image: str | None = None
     builder: str | None = None
     summary: str = ""
@@ -95,6 +96,7 @@ class Deploy:
             "user": self.user,
             "source_dir": str(self.source_dir) if self.source_dir else None,
             "rev": self.rev,
+            "tree": self.tree,
             "image": self.image,
             "image_tag": self.image_tag,
             "builder": self.builder,

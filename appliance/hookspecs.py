@@ -215,3 +215,16 @@ def appliance_container_logs(app: App, container: Container, lines: int) -> str 
 def appliance_container_state(app: App, container: Container) -> dict[str, Any] | None:
     """Decision: `{"running": bool, "restarts": int, "exit_code": int | None,
     "uptime": seconds}` for `container`."""
+
+
+@hookspec(firstresult=True)
+def appliance_image_exists(image: str) -> bool | None:
+    """Decision: is `image` present on this host? Used to reuse the image of a source
+    tree that was built before. Built-in: scheduler-docker."""
+
+
+@hookspec(firstresult=True)
+def appliance_image_prepare(image: str) -> dict[str, Any] | None:
+    """Decision: make `image` available (pull it if it is missing) for `git:from-image`
+    and return `{"procfile": TEXT | None, "app_json": TEXT | None}` read from its
+    working directory. Built-in: scheduler-docker."""

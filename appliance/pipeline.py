@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from appliance import releases, state
+from appliance import builds, releases, state
 from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hooks import Hooks
@@ -74,6 +74,7 @@ def deploy(
     summary: str = "",
     source_dir: Path | None = None,
     rev: str | None = None,
+    tree: str | None = None,
     image: str | None = None,
     config: dict[str, str] | None = None,
     procfile: dict[str, str] | None = None,
@@ -102,6 +103,7 @@ def deploy(
             hooks=hooks,
             source_dir=source_dir,
             rev=rev,
+            tree=tree,
             image=image,
             summary=summary,
             rollback_of=rollback_of,
@@ -133,21 +135,26 @@ def _run(job: Deploy, hooks: Hooks, config_given: bool) -> None:
     from appliance import appfiles
 
     app, out = job.app, job.out
+    if not config_given:
+        for found in reversed(hooks.call("appliance_container_env", deploy=job)):
+            job.config.update(found or {})
     if job.source_dir is not None:
         job.procfile = appfiles.read_procfile(job.source_dir)
         job.app_json = appfiles.read_app_json(job.source_dir)
         hooks.call("appliance_pre_build", deploy=job)
-        choose_builder(job, hooks)
-        with job.timed("build"):
-            job.image = hooks.call("appliance_build", deploy=job)
-        if job.image is None:
-            raise UserError(f"builder {job.builder!r} is not installed or did not build")
+        job.image = reusable_image(job, hooks)
+        if job.image:
+            out.section(f"Reusing the image built from tree {job.tree[:7]}: no build needed")
+        else:
+            choose_builder(job, hooks)
+            with job.timed("build"), builds.slot(out):
+                job.image = hooks.call("appliance_build", deploy=job)
+            if job.image is None:
+                raise UserError(f"builder {job.builder!r} is not installed or did not build")
+            remember_build(job)
         hooks.call("appliance_post_build", deploy=job)
     if job.image is None:
         raise UserError("nothing to deploy: no source and no image")
-    if not config_given:
-        for found in reversed(hooks.call("appliance_container_env", deploy=job)):
-            job.config.update(found or {})
     job.env = dict(job.config)
     hooks.call("appliance_pre_deploy", deploy=job)
     try:
@@ -188,6 +195,31 @@ def _after_switch(job: Deploy, hooks: Hooks) -> None:
     job.timings["total"] = time.monotonic() - job.started
     out.info("Timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in job.timings.items()))
     out.section(f"Application deployed: {urls[0] if urls else job.app.name}")
+
+
+KEEP_BUILDS = 20
+
+
+def reusable_image(job: Deploy, hooks: Hooks) -> str | None:
+    """The image an earlier deploy built from the same source tree, if still present."""
+    if not job.tree:
+        return None
+    image = job.app.settings.table("builds").get(job.tree)
+    if image and hooks.call("appliance_image_exists", image=image):
+        return str(image)
+    return None
+
+
+def remember_build(job: Deploy) -> None:
+    if not job.tree or not job.image:
+        return
+    data = state.read_toml(job.app.settings.path)
+    built = data.get("builds", {})
+    built.pop(job.tree, None)
+    built[job.tree] = job.image
+    data["builds"] = dict(list(built.items())[-KEEP_BUILDS:])
+    state.write_toml(job.app.settings.path, data)
+    job.app.settings._data = None
 
 
 def detect_builders(job: Deploy, hooks: Hooks) -> list[dict[str, Any]]:

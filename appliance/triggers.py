@@ -43,6 +43,8 @@ RETURNS_VALUE = {
     "appliance_container_exec",
     "appliance_container_logs",
     "appliance_container_state",
+    "appliance_image_exists",
+    "appliance_image_prepare",
 }
 
 

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+from appliance import builds
 from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hookspecs import hookimpl
 
-QUIET = ("Removing intermediate container", "---> Running in")
-
-
 NAME = "dockerfile"
+QUIET = ("Removing intermediate container", "---> Running in")
 
 
 def dockerfile_path(deploy: Deploy) -> str:
     return str(deploy.app.settings.get("builder-dockerfile", "dockerfile_path", "Dockerfile"))
+
+
+def build_args(deploy: Deploy) -> dict[str, str]:
+    """The proxy settings, and the config vars the app marked for build."""
+    marked = deploy.app.settings.get("builder-dockerfile", "build_args", [])
+    args = builds.proxy_env()
+    args.update({key: deploy.config[key] for key in marked if key in deploy.config})
+    return args
 
 
 @hookimpl(trylast=True)
@@ -38,25 +46,52 @@ def appliance_build(deploy: Deploy) -> str | None:
 
     out = deploy.out
     out.section(f"Building {deploy.app.name} from {path}")
-    client = docker.from_env(timeout=3600)
-    try:
-        stream = client.api.build(
-            path=str(deploy.source_dir),
-            tag=deploy.image_tag,
-            rm=True,
-            forcerm=True,
-            pull=False,
-            decode=True,
-            dockerfile=path,
+    limits: dict[str, Any] = {"cpushares": 256}  # a build yields the CPU to running apps
+    if builds.memory():
+        limits["memory"] = builds.memory()
+    timeout = builds.timeout()
+    client = docker.from_env(timeout=timeout + 60)
+    failure: list[BaseException] = []
+    finished = threading.Event()
+
+    def run() -> None:
+        try:
+            stream = client.api.build(
+                path=str(deploy.source_dir),
+                dockerfile=path,
+                tag=deploy.image_tag,
+                rm=True,
+                forcerm=True,
+                pull=False,
+                decode=True,
+                buildargs=build_args(deploy),
+                container_limits=limits,
+            )
+            for chunk in stream:
+                if finished.is_set():
+                    return
+                if "error" in chunk:
+                    raise UserError(f"docker build failed: {chunk['error'].strip()}")
+                text = chunk.get("stream", "").rstrip()
+                if text and not text.lstrip().startswith(QUIET):
+                    out.info(text)
+        except docker.errors.APIError as exc:
+            failure.append(UserError(f"docker build failed: {exc.explanation or exc}"))
+        except BaseException as exc:
+            failure.append(exc)
+
+    # The build streams in a daemon thread so a timeout can give up on it; when the
+    # deploy's process ends, its connection closes and the engine cancels the build.
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    finished.set()
+    if worker.is_alive():
+        raise UserError(
+            f"the build took longer than {timeout} s and was stopped "
+            "(builder:set-global build-timeout SECONDS)"
         )
-        for chunk in stream:
-            if "error" in chunk:
-                raise UserError(f"docker build failed: {chunk['error'].strip()}")
-            text = chunk.get("stream", "").rstrip()
-            if text and not text.lstrip().startswith(QUIET):
-                out.info(text)
-    except docker.errors.APIError as exc:
-        raise UserError(f"docker build failed: {exc.explanation or exc}") from None
-    finally:
-        client.close()
+    client.close()
+    if failure:
+        raise failure[0]
     return deploy.image_tag

@@ -71,3 +71,15 @@ def extract(repo: Path, rev: str, into: Path) -> None:
     if archive.wait() != 0 or untar.returncode != 0:
         reason = stderr.strip() or untar.stderr.decode(errors="replace").strip()
         raise UserError(f"cannot read revision {rev[:12]}: {reason}")
+
+
+def tree_of(repo: Path, rev: str) -> str:
+    result = subprocess.run(
+        ["git", "--git-dir", str(repo), "rev-parse", f"{rev}^{{tree}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise UserError(f"cannot read revision {rev[:12]}: {result.stderr.strip()}")
+    return result.stdout.strip()

@@ -147,6 +147,24 @@ def appliance_container_state(app: App, container: Container) -> dict[str, Any]:
     }
 
 
+@hookimpl(trylast=True)
+def appliance_image_exists(image: str) -> bool:
+    import docker.errors
+
+    try:
+        c.client().images.get(image)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+@hookimpl(trylast=True)
+def appliance_image_prepare(image: str) -> dict[str, Any]:
+    from . import images
+
+    return images.prepare(image)
+
+
 @hookimpl
 def appliance_app_destroy(app: App, out: Output) -> None:
     if app.settings.get("core", "last_deploy") is None:

@@ -63,6 +63,12 @@ class Host:
             input=stdin if stdin is not None else "",
         )
 
+    def ssh_bytes(self, *command: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            ["ssh", "-i", str(self.key), *SSH_OPTIONS, "appliance@127.0.0.1", *command],
+            input=stdin, capture_output=True, timeout=600, check=False,
+        )  # fmt: skip
+
     def git_env(self) -> dict[str, str]:
         ssh = " ".join(["ssh", "-i", str(self.key), *SSH_OPTIONS])
         return {**os.environ, "GIT_SSH_COMMAND": ssh}

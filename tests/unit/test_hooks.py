@@ -160,10 +160,10 @@ def appliance_run_oneoff(deploy, command, commit):
 )
 
 PIPELINE = [
+    "appliance_container_env",
     "appliance_pre_build",
     "appliance_build",
     "appliance_post_build",
-    "appliance_container_env",
     "appliance_pre_deploy",
     "appliance_scheduler_start",
     "appliance_proxy_prepare",
@@ -293,7 +293,11 @@ def test_hook_appliance_pre_build(platform: Platform, root: Path, fail) -> None:
     fail("appliance_pre_build")
     with pytest.raises(PluginError, match="plugin fake-platform: appliance_pre_build failed"):
         platform.deploy()
-    assert hooks_called(root)[len(PIPELINE) :] == ["appliance_pre_build", "appliance_deploy_failed"]
+    assert hooks_called(root)[len(PIPELINE) :] == [
+        "appliance_container_env",
+        "appliance_pre_build",
+        "appliance_deploy_failed",
+    ]
     assert platform.release() == 1
 
 
@@ -305,7 +309,12 @@ def test_hook_appliance_build(platform: Platform, root: Path, fail) -> None:
     with pytest.raises(PluginError, match=r"appliance_build failed: RuntimeError: .* exploded"):
         platform.deploy()
     after = hooks_called(root)[len(PIPELINE) :]
-    assert after == ["appliance_pre_build", "appliance_build", "appliance_deploy_failed"]
+    assert after == [
+        "appliance_container_env",
+        "appliance_pre_build",
+        "appliance_build",
+        "appliance_deploy_failed",
+    ]
     assert "appliance_scheduler_start" not in after and platform.release() == 1
 
 
@@ -504,10 +513,10 @@ def test_hook_appliance_scheduler_abort(platform: Platform, root: Path, fail) ->
     with pytest.raises(PluginError, match="appliance_proxy_update failed"):
         platform.deploy()
     assert hooks_called(root)[len(PIPELINE) :] == [
+        "appliance_container_env",
         "appliance_pre_build",
         "appliance_build",
         "appliance_post_build",
-        "appliance_container_env",
         "appliance_pre_deploy",
         "appliance_scheduler_start",
         "appliance_proxy_prepare",
@@ -967,3 +976,61 @@ def test_trace_plugins(platform: Platform, monkeypatch, capsys) -> None:
     err = capsys.readouterr().err
     assert "[hook] appliance_build -> fake-platform" in err
     assert f"[hook] appliance_build <- {job.image!r}" in err
+
+
+def test_hook_appliance_image_exists(
+    platform: Platform, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A push of a tree built before reuses its image while the image still exists."""
+    add_plugin(
+        root,
+        "image-store",
+        RECORDER
+        + """
+@hookimpl
+def appliance_image_exists(image):
+    record("appliance_image_exists", image=image)
+    return os.environ.get("FAKE_IMAGE_GONE") != image
+""",
+    )
+    first = platform.deploy(tree="a" * 40)
+    second = platform.deploy(tree="a" * 40, rev="1" * 40)
+    assert second.image == first.image
+    assert [c["image"] for c in calls(root, "appliance_image_exists")] == [first.image]
+    assert len(calls(root, "appliance_build")) == 1
+    assert "appliance_post_build" in hooks_called(root)[-10:]  # still runs on reuse
+    third = platform.deploy(tree="b" * 40)
+    assert third.image != first.image and len(calls(root, "appliance_build")) == 2
+    monkeypatch.setenv("FAKE_IMAGE_GONE", str(first.image))
+    platform.deploy(tree="a" * 40)
+    assert len(calls(root, "appliance_build")) == 3  # gone: built again
+
+
+def test_hook_appliance_image_prepare(platform: Platform, root: Path, run) -> None:
+    add_plugin(
+        root,
+        "image-fetcher",
+        RECORDER
+        + """
+@hookimpl
+def appliance_image_prepare(image):
+    record("appliance_image_prepare", image=image)
+    return {"procfile": "web: serve --port $PORT\\n", "app_json": '{"cron": []}'}
+""",
+    )
+    deployed = run("git:from-image", "hello", "registry.example/web:2")
+    assert deployed.code == 0, deployed.err
+    assert calls(root, "appliance_image_prepare") == [
+        {
+            "hook": "appliance_image_prepare",
+            "plugin": "image-fetcher",
+            "image": "registry.example/web:2",
+        }
+    ]
+    from appliance import releases
+
+    release = releases.require_current(App("hello"))
+    assert release.image == "registry.example/web:2"
+    assert release.procfile == {"web": "serve --port $PORT"}
+    assert release.app_json == {"cron": []}
+    assert release.summary == "Deploy image registry.example/web:2"

@@ -1,0 +1,36 @@
+from pathlib import PurePosixPath
+from typing import Any
+
+from appliance import validate
+from appliance.command import Context
+from appliance.errors import UserError
+from appliance.state import App
+
+
+def set_option(ctx: Context) -> int:
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("key", choices=["dockerfile-path", "build-args"])
+        p.add_argument("value", nargs="?")
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    key = ns.key.replace("-", "_")
+    if not ns.value:
+        app.settings.unset("builder-dockerfile", key)
+        ctx.out.section(f"{ns.key} of {app.name} reset to its default")
+        return 0
+    value: Any
+    if key == "dockerfile_path":
+        path = PurePosixPath(ns.value)
+        if path.is_absolute() or ".." in path.parts or not ns.value.strip():
+            raise UserError("dockerfile-path must be a relative path inside the repository")
+        value = str(path)
+    else:
+        value = [k.strip() for k in ns.value.split(",") if k.strip()]
+        for name in value:
+            if not validate.CONFIG_KEY.match(name):
+                raise UserError(f"invalid config key {name!r}")
+    app.settings.set("builder-dockerfile", key, value)
+    ctx.out.section(f"{ns.key} of {app.name} set to {ns.value}")
+    return 0
