@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from appliance import builds
@@ -10,8 +9,9 @@ from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hookspecs import hookimpl
 
+from . import buildkit, classic
+
 NAME = "dockerfile"
-QUIET = ("Removing intermediate container", "---> Running in")
 
 
 def dockerfile_path(deploy: Deploy) -> str:
@@ -41,57 +41,22 @@ def appliance_build(deploy: Deploy) -> str | None:
     path = dockerfile_path(deploy)
     if not (deploy.source_dir / path).is_file():
         raise UserError(f"{path} not found in the pushed source")
-    import docker
-    import docker.errors
-
     out = deploy.out
     out.section(f"Building {deploy.app.name} from {path}")
-    limits: dict[str, Any] = {"cpushares": 256}  # a build yields the CPU to running apps
-    if builds.memory():
-        limits["memory"] = builds.memory()
-    timeout = builds.timeout()
-    client = docker.from_env(timeout=timeout + 60)
-    failure: list[BaseException] = []
-    finished = threading.Event()
-
-    def run() -> None:
-        try:
-            stream = client.api.build(
-                path=str(deploy.source_dir),
-                dockerfile=path,
-                tag=deploy.image_tag,
-                rm=True,
-                forcerm=True,
-                pull=False,
-                decode=True,
-                buildargs=build_args(deploy),
-                container_limits=limits,
-            )
-            for chunk in stream:
-                if finished.is_set():
-                    return
-                if "error" in chunk:
-                    raise UserError(f"docker build failed: {chunk['error'].strip()}")
-                text = chunk.get("stream", "").rstrip()
-                if text and not text.lstrip().startswith(QUIET):
-                    out.info(text)
-        except docker.errors.APIError as exc:
-            failure.append(UserError(f"docker build failed: {exc.explanation or exc}"))
-        except BaseException as exc:
-            failure.append(exc)
-
-    # The build streams in a daemon thread so a timeout can give up on it; when the
-    # deploy's process ends, its connection closes and the engine cancels the build.
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    finished.set()
-    if worker.is_alive():
-        raise UserError(
-            f"the build took longer than {timeout} s and was stopped "
-            "(builder:set-global build-timeout SECONDS)"
+    trust = bool(deploy.app.settings.get("builder-dockerfile", "trust_host_ca", True))
+    ca_bundle = builds.host_ca_bundle() if trust else None
+    if buildkit.cli():
+        buildkit.build(
+            context=deploy.source_dir,
+            dockerfile=path,
+            tag=deploy.image_tag,
+            build_args=build_args(deploy),
+            ca_bundle=ca_bundle,
+            out=out,
+            timeout=builds.timeout(),
         )
-    client.close()
-    if failure:
-        raise failure[0]
+    else:
+        if ca_bundle:
+            out.warn("no docker CLI with BuildKit: the host's CA bundle cannot reach this build")
+        classic.build(deploy, path, build_args(deploy))
     return deploy.image_tag

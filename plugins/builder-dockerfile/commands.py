@@ -10,7 +10,7 @@ from appliance.state import App
 def set_option(ctx: Context) -> int:
     def configure(p: Any) -> None:
         p.add_argument("app")
-        p.add_argument("key", choices=["dockerfile-path", "build-args"])
+        p.add_argument("key", choices=["dockerfile-path", "build-args", "trust-host-ca"])
         p.add_argument("value", nargs="?")
 
     ns = ctx.parse(configure)
@@ -21,7 +21,11 @@ def set_option(ctx: Context) -> int:
         ctx.out.section(f"{ns.key} of {app.name} reset to its default")
         return 0
     value: Any
-    if key == "dockerfile_path":
+    if key == "trust_host_ca":
+        if ns.value not in ("true", "false"):
+            raise UserError("trust-host-ca is true or false")
+        value = ns.value == "true"
+    elif key == "dockerfile_path":
         path = PurePosixPath(ns.value)
         if path.is_absolute() or ".." in path.parts or not ns.value.strip():
             raise UserError("dockerfile-path must be a relative path inside the repository")

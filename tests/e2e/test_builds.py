@@ -113,3 +113,29 @@ def test_deploy_an_archive_from_stdin(host: Host, tmp_path: Path) -> None:
         archive.addfile(entry, io.BytesIO(b"bad"))
     refused = host.ssh_bytes("git:from-archive", app, "-", stdin=evil.getvalue())
     assert refused.returncode == 1 and b"outside the source" in refused.stderr
+
+
+def test_the_host_ca_bundle_reaches_dockerfile_builds(host: Host, tmp_path: Path) -> None:
+    """This machine's HTTPS goes through an intercepting proxy, as at many companies:
+    a RUN step fetching over HTTPS works only when the host's CA bundle is trusted."""
+    app = host.new_app()
+    repo = make_repo(tmp_path, "dockerfile-https")
+    pushed = host.push(repo, app)
+    assert pushed.returncode == 0, pushed.stderr
+    assert host.get(app)[1].startswith("fetched pypi.org over https\n")
+    image = json.loads(host.ssh("releases:info", app, "v1", "--format", "json").stdout)["image"]
+
+    def image_view(ref: str) -> str:
+        shown = "sha256sum /etc/ssl/certs/ca-certificates.crt; env | grep -c PIP_CERT || true"
+        return sh("docker", "run", "--rm", "--entrypoint", "sh", ref, "-c", shown).stdout
+
+    # The final image holds the base image's CA store and no CA variable.
+    assert image_view(image) == image_view("appliance-test/bookworm:latest")
+    assert image_view(image).endswith("0\n")
+
+    assert host.ssh("builder-dockerfile:set", app, "trust-host-ca", "false").returncode == 0
+    (repo / "app.py").write_text((repo / "app.py").read_text() + "\n# changed\n")
+    commit(repo, "rebuild without the host CA")
+    refused = host.push(repo, app)
+    assert refused.returncode != 0 and "docker build failed" in refused.stderr
+    assert host.get(app)[1].startswith("fetched pypi.org over https\n")

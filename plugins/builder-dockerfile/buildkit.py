@@ -1,0 +1,142 @@
+"""Dockerfile builds through BuildKit (the docker CLI), so the host's CA bundle can
+reach every RUN step as a build secret that never lands in the image.
+
+Each `RUN` of the user's Dockerfile gets the bundle mounted over the system store and
+the variables pip, requests, node and curl read pointed at it; the rewritten
+Dockerfile is written outside the build context, the user's is untouched.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from appliance.errors import UserError
+from appliance.output import Output
+
+CA_TARGET = "/etc/ssl/certs/ca-certificates.crt"
+CA_ENV = (
+    "SSL_CERT_FILE",
+    "PIP_CERT",
+    "REQUESTS_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "CURL_CA_BUNDLE",
+)
+_RUN = re.compile(r"^(\s*)(run)(\s+)(.*)$", re.IGNORECASE | re.DOTALL)
+_DIRECTIVE = re.compile(r"^#\s*(\w+)\s*=\s*(\S+)\s*$")
+
+
+@functools.cache
+def cli() -> str | None:
+    """A docker CLI that builds with BuildKit: a 20.10 CLI does natively, newer ones
+    through the buildx plugin. None when there is none."""
+    candidates = [shutil.which("docker"), "/usr/bin/docker"]
+    for docker in dict.fromkeys(c for c in candidates if c and os.access(c, os.X_OK)):
+        version = _run([docker, "version", "--format", "{{.Client.Version}}"])
+        if version is None:
+            continue
+        digits = re.match(r"\d+", version)
+        if (digits and int(digits.group()) < 23) or _run([docker, "buildx", "version"]):
+            return docker
+    return None
+
+
+def _run(argv: list[str]) -> str | None:
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def inject_ca(dockerfile: str) -> str:
+    """Mount the CA secret in every RUN; shell-form commands also get the variables."""
+    lines = dockerfile.splitlines(keepends=True)
+    for line in lines:
+        found = _DIRECTIVE.match(line.strip())
+        if not found:
+            break
+        if found.group(1).lower() == "escape" and found.group(2) != "\\":
+            return dockerfile  # a custom escape character: leave the file alone
+    result, continuing = [], False
+    for line in lines:
+        stripped = line.rstrip("\r\n")
+        match = None if continuing or stripped.lstrip().startswith("#") else _RUN.match(stripped)
+        if match and "<<" not in match.group(4):
+            indent, keyword, space, rest = match.groups()
+            mount = f"--mount=type=secret,id=appliance-ca,target={CA_TARGET},required=false"
+            if not rest.lstrip().startswith("["):
+                exports = " ".join(f"{name}={CA_TARGET}" for name in CA_ENV)
+                rest = f"export {exports}; {rest}"
+            line = f"{indent}{keyword}{space}{mount} {rest}" + line[len(stripped) :]
+        result.append(line)
+        continuing = stripped.endswith("\\")
+    return "".join(result)
+
+
+def build(
+    *,
+    context: Path,
+    dockerfile: str,
+    tag: str,
+    build_args: dict[str, str],
+    ca_bundle: str | None,
+    out: Output,
+    timeout: int,
+) -> None:
+    docker = cli()
+    if docker is None:
+        raise UserError("no docker CLI with BuildKit found")
+    original = (context / dockerfile).read_text()
+    with tempfile.TemporaryDirectory(prefix="appliance-dockerfile-") as tmp:
+        generated = Path(tmp) / "Dockerfile"
+        generated.write_text(inject_ca(original) if ca_bundle else original)
+        ignore = context / f"{dockerfile}.dockerignore"
+        if ignore.is_file():
+            shutil.copy(ignore, Path(tmp) / "Dockerfile.dockerignore")
+        argv = [docker, "build", "--progress=plain", "-f", str(generated), "-t", tag]
+        if ca_bundle:
+            argv += ["--secret", f"id=appliance-ca,src={ca_bundle}"]
+        for key in build_args:
+            argv += ["--build-arg", key]  # the value comes from the environment, not argv
+        argv.append(str(context))
+        _stream(argv, {**os.environ, **build_args, "DOCKER_BUILDKIT": "1"}, out, timeout)
+
+
+def _stream(argv: list[str], env: dict[str, str], out: Output, timeout: int) -> None:
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    stopped = threading.Event()
+
+    def stop() -> None:
+        stopped.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, stop)
+    timer.start()
+    tail: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.rstrip()
+            if line:
+                out.info(line)
+                tail = [*tail[-4:], line]
+        code = proc.wait()
+    finally:
+        timer.cancel()
+    if stopped.is_set():
+        raise UserError(
+            f"the build took longer than {timeout} s and was stopped "
+            "(builder:set-global build-timeout SECONDS)"
+        )
+    if code != 0:
+        reason = next((ln for ln in reversed(tail) if "ERROR" in ln or "error" in ln), "")
+        raise UserError(f"docker build failed: {reason or f'exit status {code}'}")
