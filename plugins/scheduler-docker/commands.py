@@ -79,7 +79,13 @@ def retire(ctx: Context) -> int:
     engine = c.client()
     # Retires of back-to-back deploys overlap: one at a time per app.
     with state.lock_file(app.path / "retire.lock", f"retiring {app.name}", timeout=600):
-        old = [k for k in c.app_containers(engine, app.name) if c.deploy_of(k) < ns.before]
+        app.settings._data = None
+        live = app.settings.get("core", "deploy")
+        old = [
+            k
+            for k in c.app_containers(engine, app.name)
+            if c.deploy_of(k) < ns.before and c.deploy_of(k) != live
+        ]
         c.remove(old, stop_timeout=setting(app, "stop_timeout", 10))
         prune_images(engine, app, ns.before)
     return 0
@@ -109,3 +115,32 @@ def untag(engine: Any, tag: str) -> None:
 
     with contextlib.suppress(docker.errors.NotFound):
         engine.images.remove(tag, force=True, noprune=False)
+
+
+def logs(ctx: Context) -> int:
+    from . import logs as app_logs
+
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("-n", "--num", type=int, default=100, help="lines to show (0: all)")
+        p.add_argument("-t", "--tail", action="store_true", help="keep following the output")
+        p.add_argument("-p", "--ps", help="only this process type")
+        p.add_argument("-q", "--quiet", action="store_true", help="no prefixes")
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    if ns.ps:
+        from appliance import validate
+
+        validate.process_type(ns.ps)
+    app_logs.show(
+        c.client(timeout=3600),
+        app.name,
+        app.settings.get("core", "deploy"),
+        ctx.out,
+        max(ns.num, 0),
+        ns.tail,
+        ns.ps,
+        ns.quiet,
+    )
+    return 0

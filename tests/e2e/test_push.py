@@ -161,3 +161,17 @@ def test_old_images_are_pruned_but_never_a_build_in_progress(host: Host, tmp_pat
     assert host.get(app)[1].startswith("hello v4\n")
     too_old = host.ssh("releases:rollback", app, "v1")
     assert too_old.returncode == 1 and "is not on this host" in too_old.stderr
+
+
+def test_logs(host: Host, tmp_path: Path) -> None:
+    app = host.new_app()
+    repo = make_repo(tmp_path, "dockerfile-hello")
+    assert host.push(repo, app).returncode == 0
+    assert host.get(app, "/seen-in-logs")[0] == 200
+    shown = host.ssh("logs", app, "-n", "20")
+    assert shown.returncode == 0, shown.stderr
+    line = next(ln for ln in shown.stdout.splitlines() if "/seen-in-logs" in ln)
+    assert " web." in line and " | " in line
+    quiet = host.ssh("logs", app, "--quiet", "--ps", "web")
+    assert any(ln.startswith('"GET /seen-in-logs') for ln in quiet.stdout.splitlines())
+    assert host.ssh("logs", app, "--ps", "Bad_Type").returncode == 1
