@@ -227,19 +227,21 @@ install_appliance() {
   step "Installing appliance from $SOURCE"
   local python=/usr/bin/python3
   [ -x "$python" ] || python=$(command -v python3) || die "python3 not found"
-  if [ -x "$VENV_DIR/bin/python" ] && "$VENV_DIR/bin/python" -c 'import sys' >/dev/null 2>&1; then
-    info "reusing virtualenv $VENV_DIR"
-  else
-    rm -rf "$VENV_DIR"
-    mkdir -p "$(dirname "$VENV_DIR")"
-    "$python" -m venv "$VENV_DIR"
-    info "created virtualenv $VENV_DIR"
-  fi
+
+  # Each install gets a fresh virtualenv under venvs/, and $VENV_DIR is a symlink
+  # switched to it atomically once it is complete: a deploy or command running
+  # during an upgrade keeps the code it started with and never sees a half-installed
+  # package. The two previous virtualenvs are kept for processes still using them.
+  local venvs new
+  venvs=$(dirname "$VENV_DIR")/venvs
+  mkdir -p "$venvs"
+  new=$venvs/$(date +%Y%m%d%H%M%S)-$$
+  "$python" -m venv "$new"
 
   local work spec
   work=$(mktemp -d /tmp/appliance-install.XXXXXX)
-  # shellcheck disable=SC2064  # expand $work now
-  trap "rm -rf '$work'" EXIT
+  # shellcheck disable=SC2064  # expand $work and $new now
+  trap "rm -rf '$work' '$new'" EXIT
   spec=$SOURCE
   if [ -d "$SOURCE" ]; then
     # Build from a clean copy so the checkout gets no build/ or *.egg-info.
@@ -249,18 +251,29 @@ install_appliance() {
       -cf - . | tar -C "$work/src" -xf -
     spec=$work/src
   fi
-  local pip=("$VENV_DIR/bin/python" -m pip --disable-pip-version-check -q)
-  # Build one wheel, install it with its dependencies, then force-reinstall it
-  # alone so that a re-run with changed code but the same version takes effect.
+  local pip=("$new/bin/python" -m pip --disable-pip-version-check -q)
   "${pip[@]}" wheel --no-deps --wheel-dir "$work/wheels" "$spec" </dev/null
   local wheels=("$work"/wheels/*.whl)
   [ -f "${wheels[0]}" ] || die "pip built no wheel from $SOURCE"
-  "${pip[@]}" install --upgrade "${wheels[@]}" </dev/null
-  "${pip[@]}" install --force-reinstall --no-deps "${wheels[@]}" </dev/null
+  "${pip[@]}" install "${wheels[@]}" </dev/null
+  [ -x "$new/bin/appliance" ] || die "$new/bin/appliance missing after install"
+  "$new/bin/appliance" version >/dev/null || die "the new install does not run"
   rm -rf "$work"
   trap - EXIT
 
-  [ -x "$VENV_DIR/bin/appliance" ] || die "$VENV_DIR/bin/appliance missing after install"
+  if [ -d "$VENV_DIR" ] && [ ! -L "$VENV_DIR" ]; then
+    # An install from before venvs/: move it aside (same filesystem: atomic).
+    mv "$VENV_DIR" "$venvs/00-previous-$$"
+  fi
+  ln -sfn "$new" "$VENV_DIR.new.$$"
+  mv -T "$VENV_DIR.new.$$" "$VENV_DIR"
+  info "$VENV_DIR -> $new"
+  local old
+  # shellcheck disable=SC2012  # names are ours: digits, dashes
+  for old in $(ls -1 "$venvs" | sort | head -n -3); do
+    rm -rf "${venvs:?}/$old"
+  done
+
   ln -sfn "$VENV_DIR/bin/appliance" "$BIN_LINK"
   info "$BIN_LINK -> $VENV_DIR/bin/appliance"
 }

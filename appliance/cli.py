@@ -123,6 +123,15 @@ def run_exec(command: object, args: list[str]) -> int:
     return subprocess.run([str(exe), *args], env=env, check=False).returncode
 
 
+def self_command() -> list[str]:
+    """How another process runs this appliance: the `appliance` on PATH, which follows
+    upgrades (install.sh switches a symlink), else this interpreter."""
+    import shutil
+
+    found = shutil.which("appliance")
+    return [found] if found else [sys.executable, "-m", "appliance"]
+
+
 def current_user() -> str:
     user = os.environ.get("APPLIANCE_USER")
     if user:

@@ -142,16 +142,17 @@ def _run(job: Deploy, hooks: Hooks, config_given: bool) -> None:
         job.procfile = appfiles.read_procfile(job.source_dir)
         job.app_json = appfiles.read_app_json(job.source_dir)
         hooks.call("appliance_pre_build", deploy=job)
+        key = build_key(job)
         job.image = reusable_image(job, hooks)
         if job.image:
-            out.section(f"Reusing the image built from tree {job.tree[:7]}: no build needed")
+            out.section("Reusing the image built from this source and settings: no build needed")
         else:
             choose_builder(job, hooks)
             with job.timed("build"), builds.slot(out):
                 job.image = hooks.call("appliance_build", deploy=job)
             if job.image is None:
                 raise UserError(f"builder {job.builder!r} is not installed or did not build")
-            remember_build(job)
+            remember_build(job, key)
         hooks.call("appliance_post_build", deploy=job)
     if job.image is None:
         raise UserError("nothing to deploy: no source and no image")
@@ -200,23 +201,52 @@ def _after_switch(job: Deploy, hooks: Hooks) -> None:
 KEEP_BUILDS = 20
 
 
-def reusable_image(job: Deploy, hooks: Hooks) -> str | None:
-    """The image an earlier deploy built from the same source tree, if still present."""
+def build_key(job: Deploy) -> str | None:
+    """What a build depends on: the source tree, the config (build args, BUILDPACK_URL)
+    and every builder setting of the app and the host. Equal keys, equal images."""
     if not job.tree:
         return None
-    image = job.app.settings.table("builds").get(job.tree)
-    if image and hooks.call("appliance_image_exists", image=image):
-        return str(image)
-    return None
+    import hashlib
+    import json
+
+    def builder_tables(data: dict[str, Any]) -> dict[str, Any]:
+        tables = {
+            name: {k: v for k, v in table.items() if k != "last"}
+            for name, table in data.items()
+            if name.startswith("builder") and isinstance(table, dict)
+        }
+        return {name: table for name, table in tables.items() if table}
+
+    inputs = {
+        "tree": job.tree,
+        "config": job.config,
+        "app": builder_tables(state.read_toml(job.app.settings.path)),
+        "host": builder_tables(state.global_settings().data),
+    }
+    encoded = json.dumps(inputs, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()
 
 
-def remember_build(job: Deploy) -> None:
-    if not job.tree or not job.image:
+def reusable_image(job: Deploy, hooks: Hooks) -> str | None:
+    """The image an earlier deploy built from the same inputs, if still present; the
+    process types its builder found come back with it."""
+    key = build_key(job)
+    found = job.app.settings.table("builds").get(key) if key else None
+    if not isinstance(found, dict):
+        return None
+    if not hooks.call("appliance_image_exists", image=found["image"]):
+        return None
+    job.procfile = {**found.get("procfile", {}), **job.procfile}
+    return str(found["image"])
+
+
+def remember_build(job: Deploy, key: str | None) -> None:
+    if not key or not job.image:
         return
     data = state.read_toml(job.app.settings.path)
     built = data.get("builds", {})
-    built.pop(job.tree, None)
-    built[job.tree] = job.image
+    built.pop(key, None)
+    built[key] = {"image": job.image, "procfile": job.procfile}
     data["builds"] = dict(list(built.items())[-KEEP_BUILDS:])
     state.write_toml(job.app.settings.path, data)
     job.app.settings._data = None

@@ -20,15 +20,18 @@ def repo_path(app: App) -> Path:
 
 
 def hook_script(app: App) -> str:
-    package_parent = Path(appliance.__file__).resolve().parent.parent
-    argv = [sys.executable, "-m", "appliance", "git:hook", "pre-receive", app.name]
-    return (
-        "#!/bin/sh\n"
-        "# Written by appliance: deploys the pushed deploy branch.\n"
-        f"export APPLIANCE_ROOT={shlex.quote(str(state.root()))}\n"
-        f"export PYTHONPATH={shlex.quote(str(package_parent))}\n"
-        f"exec {shlex.join(argv)}\n"
-    )
+    from appliance.cli import self_command
+
+    argv = [*self_command(), "git:hook", "pre-receive", app.name]
+    lines = [
+        "#!/bin/sh",
+        "# Written by appliance: deploys the pushed deploy branch.",
+        f"export APPLIANCE_ROOT={shlex.quote(str(state.root()))}",
+    ]
+    if argv[0] == sys.executable:  # running from a checkout, not an install
+        package_parent = Path(appliance.__file__).resolve().parent.parent
+        lines.append(f"export PYTHONPATH={shlex.quote(str(package_parent))}")
+    return "\n".join([*lines, f"exec {shlex.join(argv)}", ""])
 
 
 def ensure(app: App) -> Path:

@@ -1,4 +1,6 @@
-from appliance import pipeline, releases
+from typing import Any
+
+from appliance import formation, pipeline, releases
 from appliance.command import Context
 from appliance.state import App
 
@@ -19,3 +21,57 @@ def restart(ctx: Context) -> int:
         new_release=False,
     )
     return 0
+
+
+def scale(ctx: Context) -> int:
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("assignments", nargs="*", metavar="TYPE=COUNT")
+
+    ns = ctx.parse(configure, formats=True)
+    app = App(ns.app).require()
+    if not ns.assignments:
+        shown = _in_force(app)
+        if ctx.out.json:
+            ctx.out.data(shown)
+        else:
+            ctx.out.raw(f"=====> {app.name} scale")
+            for name, count in sorted(shown.items()):
+                ctx.out.raw(f"{name}: {count}")
+        return 0
+    changes = formation.parse(ns.assignments)
+    with app.lock(timeout=pipeline.lock_timeout(app), what="scale"):
+        before = formation.configured(app)
+        wanted = {**_in_force(app), **changes}
+        app.settings.set("ps", "scale", wanted)
+        summary = ", ".join(f"{k}={v}" for k, v in sorted(wanted.items()))
+        ctx.out.section(f"Scaling {app.name}: {summary}")
+        release = releases.current(app)
+        if release is None:
+            ctx.out.info("Saved; it applies from the first deploy")
+            return 0
+        try:
+            pipeline.deploy(
+                app,
+                ctx.hooks,
+                ctx.out,
+                user=ctx.user,
+                summary=f"Scale {summary}",
+                image=release.image,
+                config=release.config,
+                new_release=False,
+            )
+        except BaseException:
+            if before:
+                app.settings.set("ps", "scale", before)
+            else:
+                app.settings.unset("ps", "scale")
+            raise
+    return 0
+
+
+def _in_force(app: App) -> dict[str, int]:
+    release = releases.current(app)
+    return formation.scale(
+        app, release.procfile if release else {}, release.app_json if release else {}
+    )

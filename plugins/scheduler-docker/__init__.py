@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import sys
 from typing import Any
 
 from appliance.deploy import Container, Deploy, Target
@@ -14,6 +13,7 @@ from appliance.output import Output
 from appliance.state import App
 
 from . import containers as c
+from . import formation
 
 
 def setting(app: App, key: str, default: int) -> int:
@@ -40,35 +40,54 @@ def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
         out.section("Removing containers left by an interrupted deploy")
         out.info(", ".join(k.name for k in leftovers))
         c.remove(leftovers, stop_timeout=0)
-    port = c.free_port()
-    name = f"{app.name}.web.{deploy.id}"
-    out.section(f"Starting {name}")
+    targets: list[Target] = []
+    started = []
+    for process, count in formation.plan(deploy):
+        for index in range(1, count + 1):
+            container, port = _start_one(engine, deploy, process, index)
+            started.append(container)
+            if port:
+                targets.append(Target("127.0.0.1", port))
+    timeout = setting(app, "ready_timeout", 60)
+    for container in started:
+        if container.labels.get(c.LABEL_PROCESS) == "web":
+            c.wait_listening(container, c.CONTAINER_PORT, timeout)
+            out.info(f"{container.name} is listening")
+    deploy.containers = [c.describe(k) for k in started]
+    return targets
+
+
+def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[Any, int | None]:
+    app = deploy.app
+    name = f"{app.name}.{process}.{index}-d{deploy.id}"
+    web = process == "web"
+    port = c.free_port() if web else None
+    deploy.out.section(f"Starting {name}")
     container = c.create(
         engine,
         deploy.image,
-        command=process_command(deploy, "web"),
+        command=process_command(deploy, process),
         name=name,
-        hostname=f"{app.name}-web",
+        hostname=f"{app.name}-{process}-{index}",
         environment={
             **deploy.env,
             "PORT": str(c.CONTAINER_PORT),
             "APPLIANCE_RELEASE": f"v{deploy.release}",
+            "DYNO": f"{process}.{index}",
         },
         labels={
             c.LABEL_APP: app.name,
             c.LABEL_DEPLOY: str(deploy.id),
             c.LABEL_RELEASE: str(deploy.release),
-            c.LABEL_PROCESS: "web",
+            c.LABEL_PROCESS: process,
+            c.LABEL_INDEX: str(index),
         },
-        ports={f"{c.CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
+        ports={f"{c.CONTAINER_PORT}/tcp": ("127.0.0.1", port)} if web else {},
         restart_policy={"Name": "unless-stopped"},
         init=True,
     )
     container.start()
-    c.wait_listening(container, c.CONTAINER_PORT, setting(app, "ready_timeout", 60))
-    deploy.containers = [c.describe(container)]
-    out.info(f"{name} is listening")
-    return [Target("127.0.0.1", port)]
+    return container, port
 
 
 @hookimpl(trylast=True)
@@ -84,8 +103,10 @@ def appliance_scheduler_retire(deploy: Deploy) -> bool:
     """Old containers drain in a detached process, so the push ends as soon as
     traffic has moved."""
     wait = DEFAULT_WAIT_TO_RETIRE if deploy.wait_to_retire is None else deploy.wait_to_retire
+    from appliance.cli import self_command
+
     argv = [
-        sys.executable, "-m", "appliance", "scheduler-docker:retire", deploy.app.name,
+        *self_command(), "scheduler-docker:retire", deploy.app.name,
         "--before", str(deploy.id), "--wait", str(wait),
     ]  # fmt: skip
     if deploy.previous_deploy:

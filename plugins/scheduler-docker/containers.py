@@ -14,6 +14,7 @@ LABEL_APP = "appliance.app"
 LABEL_DEPLOY = "appliance.deploy"
 LABEL_RELEASE = "appliance.release"
 LABEL_PROCESS = "appliance.process"
+LABEL_INDEX = "appliance.index"
 
 
 def client(timeout: int = 120) -> Any:

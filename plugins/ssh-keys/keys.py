@@ -10,8 +10,6 @@ import base64
 import hashlib
 import re
 import shlex
-import shutil
-import sys
 from pathlib import Path
 
 from appliance import state
@@ -68,8 +66,9 @@ def authorized_keys_path() -> Path:
 
 
 def entry_command(name: str) -> str:
-    exe = shutil.which("appliance")
-    argv = [exe] if exe else [sys.executable, "-m", "appliance"]
+    from appliance.cli import self_command
+
+    argv = self_command()
     prefix = []
     if state.root() != Path(state.DEFAULT_ROOT):
         prefix = ["env", f"APPLIANCE_ROOT={state.root()}"]

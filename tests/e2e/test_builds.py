@@ -21,7 +21,7 @@ def test_unchanged_tree_is_not_rebuilt(host: Host, tmp_path: Path) -> None:
     commit(repo, "an empty commit: same tree")
     again = host.push(repo, app)
     assert again.returncode == 0, again.stderr
-    assert "Reusing the image built from tree" in again.stderr
+    assert "Reusing the image built from this source and settings" in again.stderr
     assert "Building" not in again.stderr
     assert host.get(app)[1].startswith("hello v1\n")
     report = json.loads(host.ssh("builder:report", app, "--format", "json").stdout)

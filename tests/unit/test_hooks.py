@@ -26,7 +26,14 @@ from appliance.output import Output
 from appliance.plugins import Registry
 from appliance.state import App
 
-NEEDS_DOCKER_OR_NGINX = ("builder-dockerfile", "scheduler-docker", "proxy-nginx", "checks")
+NEEDS_DOCKER_OR_NGINX = (
+    "builder-dockerfile",
+    "builder-buildpack",
+    "builder-auto",
+    "scheduler-docker",
+    "proxy-nginx",
+    "checks",
+)
 
 # Shared by the test plugins: `record("appliance_x", key=value)` appends one JSON line.
 RECORDER = """
@@ -246,7 +253,8 @@ class Platform:
 @pytest.fixture
 def platform(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Platform:
     for name in NEEDS_DOCKER_OR_NGINX:
-        assert cli.main(["plugin:disable", name]) == 0
+        if name in Registry().plugins:
+            assert cli.main(["plugin:disable", name]) == 0
     add_plugin(root, "fake-platform", FAKE_PLATFORM)
     platform = Platform(root, tmp_path)
     capsys.readouterr()

@@ -1,0 +1,49 @@
+"""Process types and scaling: workers run beside web, nginx balances across web."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from .conftest import Host, make_repo
+
+
+def containers(app: str) -> dict[str, int]:
+    listed = subprocess.run(
+        ["docker", "ps", "--filter", f"label=appliance.app={app}",
+         "--format", '{{.Label "appliance.process"}} {{.Label "appliance.deploy"}}'],
+        capture_output=True, text=True, check=True,
+    ).stdout.split("\n")  # fmt: skip
+    rows = [line.split() for line in listed if line.strip()]
+    newest = max(int(deploy) for _, deploy in rows)
+    counts: dict[str, int] = {}
+    for process, deploy in rows:
+        if int(deploy) == newest:
+            counts[process] = counts.get(process, 0) + 1
+    return counts
+
+
+def test_scale_web_and_workers(host: Host, tmp_path: Path) -> None:
+    app = host.new_app()
+    repo = make_repo(tmp_path, "workers")
+    assert host.ssh("apps:create", app).returncode == 0
+    assert host.ssh("checks:set", app, "wait-to-retire", "0").returncode == 0
+    pushed = host.push(repo, app)
+    assert pushed.returncode == 0, pushed.stderr
+    assert containers(app) == {"web": 1, "worker": 1}  # app.json formation
+    shown = json.loads(host.ssh("ps:scale", app, "--format", "json").stdout)
+    assert shown == {"web": 1, "worker": 1}
+
+    scaled = host.ssh("ps:scale", app, "web=3", "worker=2")
+    assert scaled.returncode == 0, scaled.stderr
+    assert containers(app) == {"web": 3, "worker": 2}
+    seen = {host.get(app)[1].strip() for _ in range(30)}
+    assert seen == {"dyno=web.1", "dyno=web.2", "dyno=web.3"}
+    logs = host.ssh("logs", app, "--ps", "worker", "-n", "50").stdout
+    assert "worker worker.1 is working" in logs and "worker worker.2 is working" in logs
+
+    assert host.ssh("ps:scale", app, "web=1", "worker=0").returncode == 0
+    assert containers(app) == {"web": 1}
+    assert host.ssh("ps:scale", app, "web=x").returncode == 1
+    assert host.ssh("ps:scale", app, "Bad_Type=1").returncode == 1
