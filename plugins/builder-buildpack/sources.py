@@ -1,0 +1,255 @@
+"""Which buildpacks build an app, on which stack image, and which buildpack URLs are safe.
+
+The buildpacks come from the first of these that names any (Dokku's order: a
+`BUILDPACK_URL` always wins):
+
+1. the `BUILDPACK_URL` config var (`config:set APP BUILDPACK_URL=...`);
+2. `BUILDPACK_URL` in the repository's `.env` file;
+3. the app's list (`buildpacks:add`, `buildpacks:set`);
+4. the repository's `.buildpacks` file, one URL a line, in order;
+5. `app.json`'s `buildpacks` (`[{"url": ...}]`).
+
+A buildpack URL is a git URL (`https://`, `http://`, `ssh://`, `git://`, `user@host:path`,
+`file:///path`) with an optional `#ref`, an absolute local path (a directory, or a git
+repository when a `#ref` is given), or the GitHub shorthand `ORG/NAME`
+(`heroku/python` is `https://github.com/heroku/heroku-buildpack-python.git`). Nothing
+else reaches `git` or the file system: every URL is matched against strict patterns
+and passed in argument lists, never to a shell.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from appliance import state
+from appliance.errors import UserError
+from appliance.state import App
+
+TABLE = "builder-buildpack"
+DEFAULT_STACK = "heroku/heroku:24-build"
+MAX_BUILDPACKS = 20
+MAX_URL = 500
+
+_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?"
+_PORT = r"(?::[0-9]{1,5})?"
+_USERINFO = r"(?:[A-Za-z0-9._~%!$&'()*+,;=-]+(?::[A-Za-z0-9._~%!$&'()*+,;=-]+)?@)?"
+_PATH = r"[A-Za-z0-9._~%+@=,/-]*"
+_REF = r"(?:#(?P<ref>[A-Za-z0-9._/+-]{1,200}))?"
+
+REMOTE = re.compile(rf"^(?P<url>(?:https?|ssh|git)://{_USERINFO}{_HOST}{_PORT}/{_PATH}){_REF}$")
+SCP = re.compile(rf"^(?P<url>[A-Za-z0-9._-]{{1,64}}@{_HOST}:(?!/){_PATH}){_REF}$")
+FILE = re.compile(rf"^(?P<url>file://(?P<path>/{_PATH})){_REF}$")
+LOCAL = re.compile(rf"^(?P<path>/{_PATH}){_REF}$")
+_ORG = r"(?P<org>[A-Za-z0-9][A-Za-z0-9-]{0,38})"
+SHORTHAND = re.compile(rf"^{_ORG}/(?P<name>[A-Za-z0-9._-]{{1,100}}){_REF}$")
+IMAGE = re.compile(r"^[a-z0-9]+(?:[._/:@-][A-Za-z0-9_.-]+)*$")
+CONFIG_LINE = re.compile(r"^\s*(?:export\s+)?BUILDPACK_URL\s*=\s*(?P<value>.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Buildpack:
+    """One validated buildpack URL: `kind` is "git" (cloned) or "dir" (copied)."""
+
+    url: str  # as the user wrote it
+    kind: str
+    location: str  # what git clones, or the directory copied
+    ref: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The URL without a password, for output."""
+        return mask(self.url)
+
+
+def mask(text: str) -> str:
+    """Hide the password of any `scheme://user:password@host` in `text`."""
+    return re.sub(r"(://[^/:@\s]+):[^/@\s]+@", r"\1:***@", text)
+
+
+def parse_url(text: str) -> Buildpack:
+    """Validate a buildpack URL and say how to fetch it; UserError when it is refused."""
+    url = text.strip()
+    if not url or len(url) > MAX_URL or any(c.isspace() for c in url):
+        raise UserError(f"invalid buildpack URL {text!r}")
+    if url.startswith("-"):
+        raise UserError(f"invalid buildpack URL {text!r}")
+    match = REMOTE.match(url) or SCP.match(url)
+    if match:
+        ref = _ref(match.group("ref"), url)
+        return Buildpack(url, "git", match.group("url"), ref)
+    match = FILE.match(url)
+    if match:
+        path = _local_path(match.group("path"), url)
+        return Buildpack(url, "git", f"file://{path}", _ref(match.group("ref"), url))
+    match = LOCAL.match(url)
+    if match:
+        path = _local_path(match.group("path"), url)
+        ref = _ref(match.group("ref"), url)
+        if ref:
+            return Buildpack(url, "git", f"file://{path}", ref)
+        return Buildpack(url, "dir", path)
+    match = SHORTHAND.match(url)
+    if match:
+        org = match.group("org")
+        org = "heroku" if org == "heroku-community" else org
+        name = match.group("name").removesuffix(".git")
+        location = f"https://github.com/{org}/heroku-buildpack-{name}.git"
+        return Buildpack(url, "git", location, _ref(match.group("ref"), url))
+    raise UserError(
+        f"invalid buildpack URL {text!r}: use a git URL (https://, ssh://, git://, "
+        "user@host:path, file:///path) with an optional #ref, an absolute path, or ORG/NAME"
+    )
+
+
+def _ref(ref: str | None, url: str) -> str | None:
+    if ref is None:
+        return None
+    if ref.startswith(("-", "/")) or ".." in ref or ref.endswith(("/", ".lock")):
+        raise UserError(f"invalid ref in buildpack URL {url!r}")
+    return ref
+
+
+def _local_path(path: str, url: str) -> str:
+    parts = path.rstrip("/").split("/")[1:]
+    if ".." in parts or "." in parts or "" in parts:
+        raise UserError(f"invalid buildpack path in {url!r}: use a plain absolute path")
+    return str(PurePosixPath(path))
+
+
+def check_local(path: str) -> Path:
+    """A local buildpack may be anywhere the appliance user can read, except the
+    appliance's own state (other apps' repositories, config and caches)."""
+    resolved = Path(path).resolve()
+    root = state.root().resolve()
+    if resolved == root or root in resolved.parents:
+        raise UserError(f"buildpack {path}: paths inside {root} are not allowed")
+    return resolved
+
+
+def read_dotenv(text: str) -> str | None:
+    """`BUILDPACK_URL` from a `.env` file (`KEY=value`, optional `export` and quotes)."""
+    found = None
+    for line in text.splitlines():
+        match = CONFIG_LINE.match(line)
+        if not match:
+            continue
+        value = match.group("value")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = re.sub(r"\s+#.*$", "", value)
+        found = value.strip() or None
+    return found
+
+
+def read_buildpacks_file(text: str) -> list[str]:
+    """`.buildpacks`: one URL a line; blank lines and `#` comments are skipped."""
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+
+
+def read_app_json(app_json: dict[str, Any]) -> list[str]:
+    found = app_json.get("buildpacks") or []
+    if not isinstance(found, list):
+        raise UserError('app.json: "buildpacks" must be a list of {"url": ...}')
+    urls = []
+    for item in found:
+        url = item.get("url") if isinstance(item, dict) else item
+        if not isinstance(url, str) or not url.strip():
+            raise UserError('app.json: each of "buildpacks" needs a "url"')
+        urls.append(url.strip())
+    return urls
+
+
+def _read(source: Path | None, name: str) -> str | None:
+    if source is None:
+        return None
+    path = source / name
+    if path.is_symlink() or not path.is_file():
+        return None
+    if path.stat().st_size > 100_000:
+        raise UserError(f"{name} is larger than 100 kB")
+    return path.read_text(errors="replace")
+
+
+def resolve(
+    app: App,
+    source: Path | None,
+    config: dict[str, str],
+    app_json: dict[str, Any] | None = None,
+) -> tuple[list[str], str]:
+    """The buildpack URLs for this build, and where they came from ([] when none)."""
+    if config.get("BUILDPACK_URL", "").strip():
+        return [config["BUILDPACK_URL"].strip()], "BUILDPACK_URL is set"
+    dotenv = _read(source, ".env")
+    from_env = read_dotenv(dotenv) if dotenv else None
+    if from_env:
+        return [from_env], "BUILDPACK_URL in .env"
+    listed = configured(app)
+    if listed:
+        return listed, "buildpacks set with buildpacks:add"
+    text = _read(source, ".buildpacks")
+    if text is not None and read_buildpacks_file(text):
+        return read_buildpacks_file(text), "found .buildpacks"
+    if app_json is None and source is not None:
+        raw = _read(source, "app.json")
+        app_json = _json(raw) if raw else {}
+    urls = read_app_json(app_json or {})
+    if urls:
+        return urls, "app.json lists buildpacks"
+    return [], ""
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def configured(app: App) -> list[str]:
+    return [str(u) for u in app.settings.get(TABLE, "buildpacks", []) or []]
+
+
+def save(app: App, urls: list[str]) -> None:
+    if len(urls) > MAX_BUILDPACKS:
+        raise UserError(f"at most {MAX_BUILDPACKS} buildpacks")
+    if urls:
+        app.settings.set(TABLE, "buildpacks", urls)
+    else:
+        app.settings.unset(TABLE, "buildpacks")
+
+
+def stack(app: App) -> tuple[str, str]:
+    """The build's stack image and where it was set: app, global or default."""
+    own = app.settings.get(TABLE, "stack")
+    if own:
+        return str(own), "app"
+    host = state.global_settings().get(TABLE, "stack")
+    if host:
+        return str(host), "global"
+    return DEFAULT_STACK, "default"
+
+
+def image_ref(text: str) -> str:
+    if len(text) > 255 or not IMAGE.match(text):
+        raise UserError(f"invalid image reference {text!r}")
+    return text
+
+
+def stack_name(image: str) -> str:
+    """`$STACK` for buildpacks: heroku/heroku:24-build is heroku-24; otherwise the
+    image's name (appliance-test/bookworm:latest is bookworm)."""
+    match = re.match(r"^(?:docker\.io/)?heroku/heroku:(\d+)(?:-build)?$", image)
+    if match:
+        return f"heroku-{match.group(1)}"
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return name.split(":", 1)[0]
