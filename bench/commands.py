@@ -104,10 +104,7 @@ def main() -> None:
         for i in range(args.apps):
             app = Path(tmp) / "apps" / f"app-{i:03d}"
             app.mkdir(parents=True)
-            (app / "app.toml").write_text(
-                '[core]\ncreated_at = "2026-01-01T00:00:00Z"\nrelease = 3\n'
-                'image = "appliance/x:v3"\n'
-            )
+            (app / "app.toml").write_text('[core]\ncreated_at = "2026-01-01T00:00:00Z"\n')
         print(f"{' '.join(argv)} with {args.apps} apps, {args.runs} runs each\n")
         floor = interpreter(argv)
         describe("python -c pass (floor)", timed([floor, "-c", "pass"], env, args.runs))
