@@ -78,6 +78,7 @@ class Deploy:
     extra: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    live: bool = False
 
     @property
     def image_tag(self) -> str:

@@ -30,9 +30,12 @@ class Interrupted(UserError):
 
 
 @contextlib.contextmanager
-def _signals_interrupt() -> Iterator[None]:
+def _signals_interrupt(job: Deploy) -> Iterator[None]:
+    """SIGTERM and SIGHUP stop a deploy that has not switched yet; once live, it ends."""
+
     def handler(signum: int, frame: Any) -> None:
-        raise Interrupted(f"deploy interrupted by {signal.Signals(signum).name}")
+        if not job.live:
+            raise Interrupted(f"deploy interrupted by {signal.Signals(signum).name}")
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
@@ -120,7 +123,7 @@ def deploy(
             job.app_json = app_json if app_json is not None else (base.app_json if base else {})
         state.atomic_write(app.path / MARKER, f"{deploy_id} {os.getpid()}\n")
         try:
-            with _signals_interrupt():
+            with _signals_interrupt(job):
                 _run(job, hooks, config_given=config is not None)
         except BaseException as exc:
             reason = str(exc) or type(exc).__name__
@@ -175,6 +178,7 @@ def _run(job: Deploy, hooks: Hooks, config_given: bool) -> None:
         out.section("Deploy failed: the new containers are removed, the old release serves on")
         hooks.call("appliance_scheduler_abort", deploy=job)
         raise
+    job.live = True
     out.raise_on_broken_pipe = False  # live now: finish even if the pusher has left
     _activate(job)
     _after_switch(job, hooks)

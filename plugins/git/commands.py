@@ -1,5 +1,8 @@
+import os
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,19 @@ def hook(ctx: Context) -> int:
 
     ns = ctx.parse(configure)
     app = App(ns.app).require()
+    done = threading.Event()
+    if os.environ.get("SSH_CONNECTION"):
+        watch_pusher(done)
+    try:
+        _receive(ctx, app)
+    finally:
+        # From here the hook must end normally, so that git records the push.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        done.set()
+    return 0
+
+
+def _receive(ctx: Context, app: App) -> None:
     branches = repo.deploy_branches(app)
     for line in sys.stdin.read().splitlines():
         _old, new, ref = line.split()
@@ -46,7 +62,62 @@ def hook(ctx: Context) -> int:
                 tree=tree,
                 summary=f"Deploy {new[:7]}",
             )
-    return 0
+
+
+def watch_pusher(done: threading.Event) -> None:
+    """git keeps a hook running after the pusher has gone (Ctrl-C, a dropped link): its
+    output is just discarded. So watch the SSH connection itself (SSH_CONNECTION names
+    it); when it is no longer established, SIGHUP ourselves, which stops a deploy that
+    has not switched yet and removes what it started."""
+    parts = os.environ.get("SSH_CONNECTION", "").split()
+    if len(parts) != 4 or not connection_established(*parts):
+        return
+
+    def watch() -> None:
+        while connection_established(*parts):
+            if done.wait(0.25):
+                return
+        if not done.is_set():
+            os.kill(os.getpid(), signal.SIGHUP)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def connection_established(client: str, client_port: str, server: str, server_port: str) -> bool:
+    """Is this TCP connection in the kernel's table, ESTABLISHED? (/proc/net/tcp{,6})"""
+    import ipaddress
+
+    def key(address: str, port: str) -> tuple[bytes, int]:
+        ip = ipaddress.ip_address(address)
+        if ip.version == 4:
+            ip = ipaddress.IPv6Address(f"::ffff:{ip}")
+        return ip.packed, int(port)
+
+    wanted = (key(server, server_port), key(client, client_port))
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 3 and (_endpoint(fields[1]), _endpoint(fields[2])) == wanted:
+                return fields[3] == "01"
+    return False
+
+
+def _endpoint(text: str) -> tuple[bytes, int]:
+    """`0100007F:0016` (IPv4) or 32 hex digits (IPv6), as the kernel prints them: each
+    32-bit word in host (little-endian) order."""
+    import ipaddress
+
+    address, port = text.split(":")
+    raw = bytes.fromhex(address)
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    if len(words) == 4:
+        words = ipaddress.IPv6Address(f"::ffff:{ipaddress.IPv4Address(words)}").packed
+    return words, int(port, 16)
 
 
 def set_option(ctx: Context) -> int:

@@ -1,0 +1,35 @@
+import socket
+import time
+from pathlib import Path
+
+from appliance.plugins import Registry
+
+
+def commands_module():
+    registry = Registry()
+    return registry.import_module(registry.get("git"), "commands")
+
+
+def test_a_pushers_connection_is_seen_until_it_closes(root: Path) -> None:
+    commands = commands_module()
+    server = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(server.getsockname())
+    accepted, _ = server.accept()
+    client_ip, client_port = client.getsockname()
+    server_ip, server_port = server.getsockname()
+    args = (client_ip, str(client_port), server_ip, str(server_port))
+    assert commands.connection_established(*args)
+    client.close()
+    deadline = time.monotonic() + 2
+    while commands.connection_established(*args) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not commands.connection_established(*args)
+    accepted.close()
+    server.close()
+
+
+def test_app_names_from_git_paths(root: Path) -> None:
+    registry = Registry()
+    git = registry.import_module(registry.get("git"))
+    for path in ("hello", "/hello", "~/hello.git", "hello.git/"):
+        assert git.app_from_path(path) == "hello"
