@@ -1,0 +1,133 @@
+"""The build itself: the generated Dockerfile and the host's CA bundle go into the build
+context, and the Docker SDK's classic builder builds it (no registry needed: a base
+image present on the host is never pulled; a missing one is pulled by the engine)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from typing import Any
+
+from appliance import builds, state
+from appliance.deploy import Deploy
+from appliance.errors import UserError
+
+from . import detect, dockerfile
+
+QUIET = ("Removing intermediate container", "---> Running in")
+
+
+def plan_for(deploy: Deploy) -> detect.Plan | None:
+    assert deploy.source_dir is not None
+    language = deploy.app.settings.get(dockerfile.TABLE, "language")
+    return detect.detect(deploy.source_dir, str(language) if language else None)
+
+
+def prepare(deploy: Deploy, plan: detect.Plan) -> dockerfile.Rendered:
+    """Write the Dockerfile (and the CA bundle, when trusted) into the build context."""
+    app, source = deploy.app, deploy.source_dir
+    assert source is not None
+    work = source / dockerfile.WORK_DIR
+    if work.exists() or work.is_symlink():
+        raise UserError(
+            f"the source has a {dockerfile.WORK_DIR} entry, which builder-auto keeps for its "
+            "generated files: rename it, or add a Dockerfile"
+        )
+    ca_bundle = builds.host_ca_bundle() if dockerfile.flag(app, "trust_host_ca") else None
+    rendered = dockerfile.render(app, plan, ca=ca_bundle is not None)
+    work.mkdir()
+    if rendered.ca:
+        assert ca_bundle is not None
+        shutil.copyfile(ca_bundle, source / dockerfile.CA_FILE)
+    (work / "Dockerfile").write_text(rendered.text)
+    ignore = source / ".dockerignore"
+    if ignore.is_file():  # whatever it leaves out, the build needs these
+        with ignore.open("a") as f:
+            f.write(f"\n!{dockerfile.WORK_DIR}\n!{dockerfile.WORK_DIR}/**\n")
+    # The revision goes in the saved copy only: in the build context it would make
+    # every push miss Docker's cache from the first `COPY . ` on.
+    header = f"# Built from {deploy.rev[:12]}\n" if deploy.rev else ""
+    state.atomic_write(dockerfile.saved_path(app), header + rendered.text)
+    return rendered
+
+
+def build_args(deploy: Deploy) -> dict[str, str]:
+    """Docker's predefined proxy args: visible to RUN, never kept in the image."""
+    return builds.proxy_env() if dockerfile.flag(deploy.app, "pass_proxy") else {}
+
+
+def missing_images(images: list[str]) -> list[str]:
+    import docker
+    import docker.errors
+
+    client = docker.from_env()
+    try:
+        missing = []
+        for image in images:
+            try:
+                client.images.get(image)
+            except docker.errors.ImageNotFound:
+                missing.append(image)
+        return missing
+    finally:
+        client.close()
+
+
+def docker_build(deploy: Deploy, labels: dict[str, str], args: dict[str, str]) -> None:
+    """Build `deploy.source_dir` with the generated Dockerfile, streaming the output;
+    with the host's build limits (`builder:set-global build-timeout|build-memory`)."""
+    import docker
+    import docker.errors
+
+    out = deploy.out
+    limits: dict[str, Any] = {"cpushares": 256}  # a build yields the CPU to running apps
+    if builds.memory():
+        limits["memory"] = builds.memory()
+    timeout = builds.timeout()
+    client = docker.from_env(timeout=timeout + 60)
+    failure: list[BaseException] = []
+    finished = threading.Event()
+
+    def run() -> None:
+        try:
+            stream = client.api.build(
+                path=str(deploy.source_dir),
+                dockerfile=f"{dockerfile.WORK_DIR}/Dockerfile",
+                tag=deploy.image_tag,
+                rm=True,
+                forcerm=True,
+                pull=False,
+                decode=True,
+                buildargs=args,
+                labels=labels,
+                container_limits=limits,
+            )
+            for chunk in stream:
+                if finished.is_set():
+                    return
+                if "error" in chunk:
+                    raise UserError(f"docker build failed: {chunk['error'].strip()}")
+                text = chunk.get("stream", "").rstrip()
+                if text and not text.lstrip().startswith(QUIET):
+                    out.info(text)
+                elif chunk.get("status") and not chunk.get("progressDetail"):
+                    out.info(str(chunk["status"]))  # pulling a missing base image
+        except docker.errors.APIError as exc:
+            failure.append(UserError(f"docker build failed: {exc.explanation or exc}"))
+        except BaseException as exc:
+            failure.append(exc)
+
+    # As builder-dockerfile does: the build streams in a daemon thread so a timeout can
+    # give up on it; when the deploy's process ends, the engine cancels the build.
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    finished.set()
+    if worker.is_alive():
+        raise UserError(
+            f"the build took longer than {timeout} s and was stopped "
+            "(builder:set-global build-timeout SECONDS)"
+        )
+    client.close()
+    if failure:
+        raise failure[0]

@@ -1,0 +1,209 @@
+"""builder-auto:show, builder-auto:set-base, builder-auto:set, builder-auto:report."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from appliance import builds, state
+from appliance.command import Context
+from appliance.errors import UserError
+from appliance.state import App
+
+from . import detect, dockerfile
+
+TRUE = ("true", "yes", "on", "1")
+FALSE = ("false", "no", "off", "0")
+FLAGS = {"trust-host-ca": "trust_host_ca", "pass-proxy": "pass_proxy"}
+APP_KEYS = sorted([*FLAGS, "language", *(f"base-{n}" for n in dockerfile.DEFAULT_BASES)])
+
+
+def _bool(key: str, value: str) -> bool:
+    if value.lower() in TRUE:
+        return True
+    if value.lower() in FALSE:
+        return False
+    raise UserError(f"{key} must be true or false")
+
+
+def _last_pushed(app: App) -> str | None:
+    """The head of the app's deploy branch in its repository, if anything was pushed."""
+    repo = app.path / "repo.git"
+    if not (repo / "HEAD").is_file():
+        return None
+    configured = app.settings.get("git", "deploy_branch")
+    for branch in [configured] if configured else ["main", "master"]:
+        found = subprocess.run(
+            ["git", "--git-dir", str(repo), "rev-parse", "--verify", "-q",
+             f"refs/heads/{branch}^{{commit}}"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if found.returncode == 0:
+            return found.stdout.strip()
+    return None
+
+
+def _extract(app: App, rev: str, into: Path) -> None:
+    archive = subprocess.Popen(
+        ["git", "--git-dir", str(app.path / "repo.git"), "archive", "--format=tar", rev],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    untar = subprocess.run(
+        ["tar", "-x", "--no-same-owner", "-C", str(into)],
+        stdin=archive.stdout,
+        capture_output=True,
+        check=False,
+    )
+    assert archive.stdout is not None
+    archive.stdout.close()
+    if archive.wait() != 0 or untar.returncode != 0:
+        raise UserError(f"cannot read revision {rev[:12]} of {app.name}")
+
+
+def show(ctx: Context) -> int:
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("--eject", action="store_true",
+                       help="a Dockerfile to commit at the root of the repository")  # fmt: skip
+        p.add_argument("--built", action="store_true",
+                       help="the Dockerfile of the last build, as it was")  # fmt: skip
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    saved = dockerfile.saved_path(app)
+    rev = None if ns.built else _last_pushed(app)
+    if rev is None:
+        if ns.eject or not saved.is_file():
+            raise UserError(f"nothing was pushed to {app.name} yet: push first")
+        ctx.out.raw(saved.read_text().rstrip("\n"))
+        return 0
+    with tempfile.TemporaryDirectory(prefix=f"appliance-{app.name}-") as tmp:
+        source = Path(tmp)
+        _extract(app, rev, source)
+        language = app.settings.get(dockerfile.TABLE, "language")
+        plan = detect.detect(source, str(language) if language else None)
+        if plan is None:
+            raise UserError(
+                f"revision {rev[:12]} of {app.name} has nothing builder-auto recognises "
+                "(requirements.txt, pyproject.toml, package.json, go.mod, index.html, .static)"
+            )
+        if (source / "Dockerfile").is_file() or (source / ".buildpacks").is_file():
+            ctx.out.warn(
+                f"revision {rev[:12]} has a Dockerfile or .buildpacks: another builder builds "
+                f"it, unless `builder:set {app.name} auto` pins this one"
+            )
+        ca = dockerfile.flag(app, "trust_host_ca") and builds.host_ca_bundle() is not None
+        header = "" if ns.eject else f"# Built from {rev[:12]}\n"
+        rendered = dockerfile.render(app, plan, ca=ca, eject=ns.eject, header=header)
+    ctx.out.raw(rendered.text.rstrip("\n"))
+    return 0
+
+
+def set_base(ctx: Context) -> int:
+    def configure(p: Any) -> None:
+        p.add_argument("language", choices=list(dockerfile.DEFAULT_BASES))
+        p.add_argument("image", nargs="?")
+
+    ns = ctx.parse(configure)
+    key = dockerfile.base_key(ns.language)
+    settings = state.global_settings()
+    if not ns.image:
+        settings.unset(dockerfile.TABLE, key)
+        default = dockerfile.DEFAULT_BASES[ns.language]
+        ctx.out.section(f"Base image for {ns.language} reset to the default, {default}")
+        return 0
+    settings.set(dockerfile.TABLE, key, dockerfile.image_ref(ns.image))
+    ctx.out.section(f"Base image for {ns.language} set to {ns.image} (from the next build)")
+    return 0
+
+
+def set_option(ctx: Context) -> int:
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("key", choices=APP_KEYS)
+        p.add_argument("value", nargs="?")
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    if ns.key in FLAGS:
+        key: str = FLAGS[ns.key]
+    elif ns.key == "language":
+        key = "language"
+    else:
+        key = dockerfile.base_key(ns.key.removeprefix("base-"))
+    if ns.value is None:
+        app.settings.unset(dockerfile.TABLE, key)
+        ctx.out.section(f"{ns.key} of {app.name} reset to its default")
+        return 0
+    value: Any
+    if ns.key in FLAGS:
+        value = _bool(ns.key, ns.value)
+    elif key == "language":
+        if ns.value not in detect.LANGUAGES:
+            raise UserError(f"language must be one of {', '.join(detect.LANGUAGES)}")
+        value = ns.value
+    else:
+        value = dockerfile.image_ref(ns.value)
+    app.settings.set(dockerfile.TABLE, key, value)
+    shown = str(value).lower() if isinstance(value, bool) else value
+    ctx.out.section(f"{ns.key} of {app.name} set to {shown} (from the next build)")
+    return 0
+
+
+def _masked(url: str) -> str:
+    return re.sub(r"//[^/@]*@", "//***@", url)
+
+
+def _data(app: App | None) -> dict[str, Any]:
+    bases = {}
+    for name in dockerfile.DEFAULT_BASES:
+        image, origin = dockerfile.base_image(app, name)
+        bases[name] = {"image": image, "origin": origin}
+    proxies = {k: _masked(v) for k, v in builds.proxy_env().items() if k.islower()}
+    data: dict[str, Any] = {
+        "bases": bases,
+        "ca_bundle": builds.host_ca_bundle(),
+        "trust_host_ca": dockerfile.flag(app, "trust_host_ca"),
+        "pass_proxy": dockerfile.flag(app, "pass_proxy"),
+        "proxy": proxies,
+    }
+    if app is not None:
+        last = state.read_toml(dockerfile.last_path(app))
+        data.update(
+            language=app.settings.get(dockerfile.TABLE, "language"),
+            last_build=last or None,
+            dockerfile=str(dockerfile.saved_path(app))
+            if dockerfile.saved_path(app).is_file()
+            else None,
+        )
+    return data
+
+
+def report(ctx: Context) -> int:
+    ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
+    app = App(ns.app).require() if ns.app else None
+    data = _data(app)
+    if ctx.out.json:
+        ctx.out.data(data)
+        return 0
+    fields = {f"Base {name}": f"{b['image']} ({b['origin']})" for name, b in data["bases"].items()}
+    fields["CA bundle"] = data["ca_bundle"] or "none found (builder:set-global ca-bundle PATH)"
+    fields["Trust host CA"] = "yes" if data["trust_host_ca"] else "no"
+    fields["Pass proxy"] = "yes" if data["pass_proxy"] else "no"
+    fields["Proxy"] = ", ".join(f"{k}={v}" for k, v in data["proxy"].items()) or "none"
+    if app is not None:
+        last = data["last_build"] or {}
+        fields["Language"] = data["language"] or "detected on each push"
+        fields["Last build"] = (
+            f"{last.get('summary', '')} at {str(last.get('rev', ''))[:12] or '-'}"
+            if last
+            else "never built by builder-auto"
+        )
+        fields["Dockerfile"] = data["dockerfile"] or "-"
+    title = f"{app.name} builder-auto" if app else "builder-auto (host-wide)"
+    ctx.out.report(title, fields)
+    return 0
