@@ -8,6 +8,8 @@ import fcntl
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 from appliance import state
 from appliance.errors import UserError
@@ -81,3 +83,76 @@ def slot(out: Output, wait: float = 3600) -> Iterator[None]:
         if time.monotonic() > deadline:
             raise UserError(f"no build slot freed up within {wait:g} s")
         time.sleep(0.2)
+
+
+QUIET = ("Removing intermediate container", "---> Running in")
+
+
+def sdk_build(
+    *,
+    context: Path,
+    dockerfile: str,
+    tag: str,
+    out: Output,
+    buildargs: dict[str, str],
+    labels: dict[str, str] | None = None,
+) -> None:
+    """Build with the Docker SDK's classic builder under the host's build limits
+    (low CPU shares, `build-memory`, `build-timeout`), streaming the output.
+
+    The build streams in a daemon thread so that a timeout can give up on it; when the
+    deploy's process ends, its connection closes and the engine cancels the build."""
+    import threading
+
+    import docker
+    import docker.errors
+
+    limits: dict[str, Any] = {"cpushares": 256}  # a build yields the CPU to running apps
+    if memory():
+        limits["memory"] = memory()
+    seconds = timeout()
+    client = docker.from_env(timeout=seconds + 60)
+    failure: list[BaseException] = []
+    finished = threading.Event()
+
+    def run() -> None:
+        try:
+            stream = client.api.build(
+                path=str(context),
+                dockerfile=dockerfile,
+                tag=tag,
+                rm=True,
+                forcerm=True,
+                pull=False,
+                decode=True,
+                buildargs=buildargs,
+                labels=labels or {},
+                container_limits=limits,
+            )
+            for chunk in stream:
+                if finished.is_set():
+                    return
+                if "error" in chunk:
+                    raise UserError(f"docker build failed: {chunk['error'].strip()}")
+                text = chunk.get("stream", "").rstrip()
+                if text and not text.lstrip().startswith(QUIET):
+                    out.info(text)
+                elif chunk.get("status") and not chunk.get("progressDetail"):
+                    out.info(str(chunk["status"]))  # pulling a missing base image
+        except docker.errors.APIError as exc:
+            failure.append(UserError(f"docker build failed: {exc.explanation or exc}"))
+        except BaseException as exc:
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    finished.set()
+    if worker.is_alive():
+        raise UserError(
+            f"the build took longer than {seconds} s and was stopped "
+            "(builder:set-global build-timeout SECONDS)"
+        )
+    client.close()
+    if failure:
+        raise failure[0]

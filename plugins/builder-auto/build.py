@@ -5,16 +5,12 @@ image present on the host is never pulled; a missing one is pulled by the engine
 from __future__ import annotations
 
 import shutil
-import threading
-from typing import Any
 
 from appliance import builds, state
 from appliance.deploy import Deploy
 from appliance.errors import UserError
 
 from . import detect, dockerfile
-
-QUIET = ("Removing intermediate container", "---> Running in")
 
 
 def plan_for(deploy: Deploy) -> detect.Plan | None:
@@ -76,58 +72,12 @@ def missing_images(images: list[str]) -> list[str]:
 def docker_build(deploy: Deploy, labels: dict[str, str], args: dict[str, str]) -> None:
     """Build `deploy.source_dir` with the generated Dockerfile, streaming the output;
     with the host's build limits (`builder:set-global build-timeout|build-memory`)."""
-    import docker
-    import docker.errors
-
-    out = deploy.out
-    limits: dict[str, Any] = {"cpushares": 256}  # a build yields the CPU to running apps
-    if builds.memory():
-        limits["memory"] = builds.memory()
-    timeout = builds.timeout()
-    client = docker.from_env(timeout=timeout + 60)
-    failure: list[BaseException] = []
-    finished = threading.Event()
-
-    def run() -> None:
-        try:
-            stream = client.api.build(
-                path=str(deploy.source_dir),
-                dockerfile=f"{dockerfile.WORK_DIR}/Dockerfile",
-                tag=deploy.image_tag,
-                rm=True,
-                forcerm=True,
-                pull=False,
-                decode=True,
-                buildargs=args,
-                labels=labels,
-                container_limits=limits,
-            )
-            for chunk in stream:
-                if finished.is_set():
-                    return
-                if "error" in chunk:
-                    raise UserError(f"docker build failed: {chunk['error'].strip()}")
-                text = chunk.get("stream", "").rstrip()
-                if text and not text.lstrip().startswith(QUIET):
-                    out.info(text)
-                elif chunk.get("status") and not chunk.get("progressDetail"):
-                    out.info(str(chunk["status"]))  # pulling a missing base image
-        except docker.errors.APIError as exc:
-            failure.append(UserError(f"docker build failed: {exc.explanation or exc}"))
-        except BaseException as exc:
-            failure.append(exc)
-
-    # As builder-dockerfile does: the build streams in a daemon thread so a timeout can
-    # give up on it; when the deploy's process ends, the engine cancels the build.
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    finished.set()
-    if worker.is_alive():
-        raise UserError(
-            f"the build took longer than {timeout} s and was stopped "
-            "(builder:set-global build-timeout SECONDS)"
-        )
-    client.close()
-    if failure:
-        raise failure[0]
+    assert deploy.source_dir is not None
+    builds.sdk_build(
+        context=deploy.source_dir,
+        dockerfile=f"{dockerfile.WORK_DIR}/Dockerfile",
+        tag=deploy.image_tag,
+        out=deploy.out,
+        buildargs=args,
+        labels=labels,
+    )

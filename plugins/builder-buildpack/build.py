@@ -139,6 +139,16 @@ def clear_cache(cache: Path) -> None:
         raise UserError(f"cannot empty the build cache {cache}: {exc}") from None
 
 
+CA_TARGET = "/etc/ssl/certs/ca-certificates.crt"
+CA_ENV = (
+    "SSL_CERT_FILE",
+    "PIP_CERT",
+    "REQUESTS_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "CURL_CA_BUNDLE",
+)
+
+
 class Session:
     """One build container and the steps run in it."""
 
@@ -166,6 +176,10 @@ class Session:
             "HOME": "/app",
             **builds.proxy_env(),
         }
+        trust = bool(deploy.app.settings.get("builder-buildpack", "trust_host_ca", True))
+        self.ca_bundle = builds.host_ca_bundle() if trust else None
+        if self.ca_bundle:
+            self.env.update({name: CA_TARGET for name in CA_ENV})
 
     # --- the container -------------------------------------------------------------
 
@@ -212,7 +226,7 @@ class Session:
                 LABELS["process"]: "build",
             },
             "working_dir": "/app",
-            "mounts": [self._cache_mount()],
+            "mounts": [self._cache_mount(), *self._ca_mounts()],
             "cpu_shares": 256,  # a build yields the CPU to running apps
             "init": True,
         }
@@ -222,6 +236,16 @@ class Session:
             self.container = self.engine.containers.create(self.stack, **options)
         except docker.errors.APIError as exc:
             raise UserError(f"cannot start the build container: {exc.explanation or exc}") from None
+
+    def _ca_mounts(self) -> list[Any]:
+        """The host's CA bundle over the stack's, read-only, for the build only: bind
+        mounts are not part of the committed image."""
+        import docker.types
+
+        if not self.ca_bundle:
+            return []
+        return [docker.types.Mount(target=CA_TARGET, source=self.ca_bundle, type="bind",
+                                   read_only=True)]  # fmt: skip
 
     def _cache_mount(self) -> Any:
         """A bind mount in HostConfig.Mounts: unlike `volumes=`, it declares no VOLUME

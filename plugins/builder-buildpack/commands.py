@@ -192,3 +192,16 @@ def report(ctx: Context) -> int:
         ),
     })  # fmt: skip
     return 0
+
+
+def set_property(ctx: Context) -> int:
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("key", choices=["trust-host-ca"])
+        p.add_argument("value", choices=["true", "false"])
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    app.settings.set("builder-buildpack", "trust_host_ca", ns.value == "true")
+    ctx.out.section(f"{ns.key} of {app.name} set to {ns.value}")
+    return 0

@@ -9,7 +9,7 @@ from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hookspecs import hookimpl
 
-from . import buildkit, classic
+from . import buildkit
 
 NAME = "dockerfile"
 
@@ -58,5 +58,11 @@ def appliance_build(deploy: Deploy) -> str | None:
     else:
         if ca_bundle:
             out.warn("no docker CLI with BuildKit: the host's CA bundle cannot reach this build")
-        classic.build(deploy, path, build_args(deploy))
+        builds.sdk_build(
+            context=deploy.source_dir,
+            dockerfile=path,
+            tag=deploy.image_tag,
+            out=out,
+            buildargs=build_args(deploy),
+        )
     return deploy.image_tag

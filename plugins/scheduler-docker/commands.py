@@ -101,6 +101,8 @@ def prune_images(engine: Any, app: App, before: int) -> None:
     in_use = {k.attrs.get("Config", {}).get("Image") for k in c.app_containers(engine, app.name)}
     for image in engine.images.list(name=f"appliance/{app.name}"):
         for tag in image.tags:
+            if not tag.startswith(f"appliance/{app.name}:"):
+                continue  # identical builds of another app share this image: not ours
             build = BUILD_TAG.match(tag.rpartition(":")[2])
             if not build or int(build.group(1)) >= before:
                 continue

@@ -175,3 +175,22 @@ def test_logs(host: Host, tmp_path: Path) -> None:
     quiet = host.ssh("logs", app, "--quiet", "--ps", "web")
     assert any(ln.startswith('"GET /seen-in-logs') for ln in quiet.stdout.splitlines())
     assert host.ssh("logs", app, "--ps", "Bad_Type").returncode == 1
+
+
+def test_pruning_one_app_never_touches_anothers_identical_image(host: Host, tmp_path: Path) -> None:
+    first, second = host.new_app(), host.new_app()
+    repo = make_repo(tmp_path, "dockerfile-hello")
+    assert host.push(repo, first).returncode == 0  # same source: the same image id
+    assert host.ssh("apps:create", second).returncode == 0
+    assert host.ssh("releases:set", second, "keep", "1").returncode == 0
+    assert host.ssh("checks:set", second, "wait-to-retire", "0").returncode == 0
+    assert host.push(repo, second).returncode == 0
+    for n in (2, 3):
+        set_message(repo, f"hello v{n}")
+        assert host.push(repo, second).returncode == 0
+    import time
+
+    time.sleep(3)  # let the detached retires prune
+    restarted = host.ssh("ps:restart", first)
+    assert restarted.returncode == 0, restarted.stderr
+    assert host.get(first)[1].startswith("hello v1\n")
