@@ -68,6 +68,20 @@ def recover(app: App, hooks: Hooks, out: Output) -> None:
     out.info("Removed its containers; the current release was never touched")
 
 
+def recover_if_idle(app: App, hooks: Hooks, out: Output) -> None:
+    """For commands that only look: clean up a killed deploy when no deploy is running
+    now (the marker is there but the lock is free); never wait for the lock."""
+    if not (app.path / MARKER).exists():
+        return
+    from appliance.errors import Conflict
+
+    try:
+        with app.lock(timeout=0, what="recover", announce=False):
+            recover(app, hooks, out)
+    except Conflict:
+        return  # a deploy is running: the marker is its own
+
+
 def deploy(
     app: App,
     hooks: Hooks,

@@ -116,10 +116,12 @@ class App:
         return {"name": self.name, "path": str(self.path)}
 
     @contextlib.contextmanager
-    def lock(self, timeout: float | None = None, what: str = "") -> Iterator[None]:
+    def lock(
+        self, timeout: float | None = None, what: str = "", announce: bool = True
+    ) -> Iterator[None]:
         """Hold the app's lock. The kernel drops a flock when its holder dies, so a
         killed deploy never leaves a stuck lock behind."""
-        with lock_file(self.path / "lock", f"app {self.name}", timeout, what):
+        with lock_file(self.path / "lock", f"app {self.name}", timeout, what, announce):
             yield
 
     def __repr__(self) -> str:
@@ -133,7 +135,7 @@ _HELD: dict[str, int] = {}
 
 @contextlib.contextmanager
 def lock_file(
-    path: Path, label: str, timeout: float | None = None, what: str = ""
+    path: Path, label: str, timeout: float | None = None, what: str = "", announce: bool = True
 ) -> Iterator[None]:
     key = str(path.resolve())
     if _HELD.get(key):
@@ -150,7 +152,8 @@ def lock_file(
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _read_holder(fd)
-            print(f"       Waiting for {label}: busy{holder}", file=sys.stderr, flush=True)
+            if announce:
+                print(f"       Waiting for {label}: busy{holder}", file=sys.stderr, flush=True)
             deadline = None if timeout is None else time.monotonic() + timeout
             while True:
                 try:

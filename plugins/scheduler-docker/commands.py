@@ -3,7 +3,7 @@ import re
 import time
 from typing import Any
 
-from appliance import releases, state
+from appliance import pipeline, releases, state
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
@@ -18,6 +18,7 @@ OPTIONS = {"ready-timeout": "ready_timeout", "stop-timeout": "stop_timeout"}
 def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
     app = App(ns.app).require()
+    pipeline.recover_if_idle(app, ctx.hooks, ctx.out)
     engine = c.client()
     current = app.settings.get("core", "deploy")
     rows = [

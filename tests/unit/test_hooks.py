@@ -1042,3 +1042,32 @@ def appliance_image_prepare(image):
     assert release.procfile == {"web": "serve --port $PORT"}
     assert release.app_json == {"cron": []}
     assert release.summary == "Deploy image registry.example/web:2"
+
+
+def test_a_killed_deploy_is_cleaned_up_by_the_next_command(
+    platform: Platform, root: Path, run
+) -> None:
+    platform.deploy()
+    import multiprocessing
+    import time
+
+    (root / "apps" / "hello" / "deploying").write_text("7 99999\n")  # as a SIGKILL leaves it
+    started = multiprocessing.get_context("fork").Event()
+
+    def deploying() -> None:
+        with App("hello").lock(what="a deploy running now"):
+            started.set()
+            time.sleep(1.5)
+
+    holder = multiprocessing.get_context("fork").Process(target=deploying)
+    holder.start()
+    assert started.wait(5)
+    report = run("apps:report", "hello")  # a deploy holds the lock: not ours to clean
+    holder.join()
+    assert "Cleaning up" not in report.out and "Waiting" not in report.err
+    assert (root / "apps" / "hello" / "deploying").exists()
+    report = run("apps:report", "hello")
+    assert report.code == 0
+    assert "Cleaning up deploy 7 of hello, which was interrupted" in report.out
+    assert calls(root, "appliance_scheduler_abort")[-1]["release"] == 0
+    assert not (root / "apps" / "hello" / "deploying").exists()
