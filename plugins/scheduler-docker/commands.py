@@ -147,3 +147,37 @@ def logs(ctx: Context) -> int:
         ns.quiet,
     )
     return 0
+
+
+def _run_args(ctx: Context) -> tuple[App, list[str]]:
+    import argparse
+
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("command", nargs=argparse.REMAINDER)
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    argv = [a for a in ns.command if a != "--"] if ns.command[:1] == ["--"] else ns.command
+    if not argv:
+        raise UserError("give the command to run: run APP COMMAND [ARGS...]", code=2)
+    return app, argv
+
+
+def run(ctx: Context) -> int:
+    """One-off process of the current release, with its config; exit status passed back."""
+    from . import oneoff
+
+    app, argv = _run_args(ctx)
+    release = releases.require_current(app)
+    return oneoff.run_attached(app.name, release.image, release.config, argv, ctx.out)
+
+
+def run_detached(ctx: Context) -> int:
+    from . import oneoff
+
+    app, argv = _run_args(ctx)
+    release = releases.require_current(app)
+    name = oneoff.run_detached(app.name, release.image, release.config, argv)
+    ctx.out.section(f"Started {name} (see: appliance logs {app.name} --ps run)")
+    return 0

@@ -30,10 +30,13 @@ def client(timeout: int = 120) -> Any:
 
 
 def app_containers(engine: Any, app: str, process: str | None = None) -> list[Any]:
+    """The app's containers; one-off `run` containers only when asked for by name, so
+    deploys, retires and aborts never touch them."""
     labels = [f"{LABEL_APP}={app}"]
     if process:
         labels.append(f"{LABEL_PROCESS}={process}")
-    return list(engine.containers.list(all=True, filters={"label": labels}))
+    found = engine.containers.list(all=True, filters={"label": labels})
+    return [k for k in found if process == "run" or k.labels.get(LABEL_PROCESS) != "run"]
 
 
 def deploy_of(container: Any) -> int:

@@ -30,13 +30,12 @@ def show(
     found = [
         k
         for k in c.app_containers(engine, app, process)
-        if current_deploy is None or c.deploy_of(k) == current_deploy
+        if process == "run" or current_deploy is None or c.deploy_of(k) == current_deploy
     ]
-    found = [k for k in found if k.labels.get(c.LABEL_PROCESS) != "run"]
     if not found:
         out.warn(f"{app} has no running containers")
         return
-    label = {k.id: f"{k.labels.get(c.LABEL_PROCESS, '?')}.{c.deploy_of(k)}" for k in found}
+    label = {k.id: k.name.removeprefix(f"{app}.") for k in found}
     width = max(len(v) for v in label.values())
     merged: list[tuple[str, str, str]] = []
     for k in found:

@@ -46,3 +46,46 @@ def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
         return {"exit_code": exit_code, "image": image}
     finally:
         container.remove(force=True)
+
+
+def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out: Any) -> int:
+    """`run APP CMD`: a one-off container of the current release; its output streams
+    to the caller and its exit status is returned."""
+    import secrets
+
+    engine = c.client(timeout=86400)
+    container = c.create(
+        engine,
+        image,
+        command=["/bin/sh", "-c", " ".join(argv)] if len(argv) == 1 else argv,
+        name=f"{app}.run.{secrets.token_hex(3)}",
+        environment={**env, "PORT": str(c.CONTAINER_PORT)},
+        labels={c.LABEL_APP: app, c.LABEL_PROCESS: "run"},
+        init=True,
+    )
+    try:
+        container.start()
+        for chunk in container.logs(stream=True, follow=True):
+            out.stream.write(chunk.decode(errors="replace"))
+            out.stream.flush()
+        return int(container.wait().get("StatusCode", 1))
+    finally:
+        container.remove(force=True)
+
+
+def run_detached(app: str, image: str, env: dict[str, str], argv: list[str]) -> str:
+    import secrets
+
+    engine = c.client()
+    container = c.create(
+        engine,
+        image,
+        command=["/bin/sh", "-c", " ".join(argv)] if len(argv) == 1 else argv,
+        name=f"{app}.run.{secrets.token_hex(3)}",
+        environment={**env, "PORT": str(c.CONTAINER_PORT)},
+        labels={c.LABEL_APP: app, c.LABEL_PROCESS: "run"},
+        init=True,
+        auto_remove=True,
+    )
+    container.start()
+    return str(container.name)

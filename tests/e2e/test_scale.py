@@ -47,3 +47,17 @@ def test_scale_web_and_workers(host: Host, tmp_path: Path) -> None:
     assert containers(app) == {"web": 1}
     assert host.ssh("ps:scale", app, "web=x").returncode == 1
     assert host.ssh("ps:scale", app, "Bad_Type=1").returncode == 1
+
+
+def test_one_off_processes(host: Host, tmp_path: Path) -> None:
+    app = host.new_app()
+    repo = make_repo(tmp_path, "workers")
+    assert host.push(repo, app).returncode == 0
+    assert host.ssh("config:set", app, "'GREETING=hi there'").returncode == 0
+    ran = host.ssh("run", app, "python3", "-c", "'import os; print(os.environ[\"GREETING\"])'")
+    assert (ran.returncode, ran.stdout) == (0, "hi there\n"), ran.stderr
+    failed = host.ssh("run", app, "'echo failing >&2; exit 7'")
+    assert failed.returncode == 7 and "failing" in failed.stdout + failed.stderr
+    started = host.ssh("run:detached", app, "'echo detached; sleep 1'")
+    assert started.returncode == 0 and f"Started {app}.run." in started.stdout
+    assert host.ssh("run", app).returncode == 2
