@@ -43,6 +43,13 @@ def test_scale_web_and_workers(host: Host, tmp_path: Path) -> None:
     logs = host.ssh("logs", app, "--ps", "worker", "-n", "50").stdout
     assert "worker worker.1 is working" in logs and "worker worker.2 is working" in logs
 
+    every = json.loads(host.ssh("ps:report", "--format", "json").stdout)
+    mine = [r for r in every[app] if r["current"]]
+    assert sorted(r["process"] for r in mine) == ["web", "web", "web", "worker", "worker"]
+    assert all(r["status"] == "running" and r["restarts"] == 0 for r in mine)
+    table = host.ssh("ps:report").stdout
+    assert app in table and "RESTARTS" in table
+
     assert host.ssh("ps:scale", app, "web=1", "worker=0").returncode == 0
     assert containers(app) == {"web": 1}
     assert host.ssh("ps:scale", app, "web=x").returncode == 1
