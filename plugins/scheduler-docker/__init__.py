@@ -83,11 +83,23 @@ def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[A
             c.LABEL_INDEX: str(index),
         },
         ports={f"{c.CONTAINER_PORT}/tcp": ("127.0.0.1", port)} if web else {},
-        restart_policy={"Name": "unless-stopped"},
+        restart_policy=restart_policy(app),
         init=True,
     )
     container.start()
     return container, port
+
+
+def restart_policy(app: App) -> dict[str, Any]:
+    """`scheduler-docker:set APP restart-policy`; unless-stopped by default, which
+    brings the app back by itself after an engine restart."""
+    name, _, count = str(
+        app.settings.get("scheduler-docker", "restart_policy", "unless-stopped")
+    ).partition(":")
+    policy: dict[str, Any] = {"Name": name}
+    if count:
+        policy["MaximumRetryCount"] = int(count)
+    return policy
 
 
 @hookimpl(trylast=True)

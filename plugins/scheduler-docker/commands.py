@@ -12,7 +12,12 @@ from . import containers as c
 from . import setting
 
 BUILD_TAG = re.compile(r"^build-(\d+)(?:-predeploy)?$")
-OPTIONS = {"ready-timeout": "ready_timeout", "stop-timeout": "stop_timeout"}
+OPTIONS = {
+    "ready-timeout": "ready_timeout",
+    "stop-timeout": "stop_timeout",
+    "restart-policy": "restart_policy",
+}
+RESTART_POLICY = re.compile(r"^(no|always|unless-stopped|on-failure(:\d{1,3})?)$")
 
 
 def report(ctx: Context) -> int:
@@ -89,18 +94,25 @@ def set_option(ctx: Context) -> int:
     def configure(p: Any) -> None:
         p.add_argument("app")
         p.add_argument("key", choices=sorted(OPTIONS))
-        p.add_argument("seconds", nargs="?", type=int)
+        p.add_argument("value", nargs="?")
 
     ns = ctx.parse(configure)
     app = App(ns.app).require()
-    if ns.seconds is None:
+    if ns.value is None:
         app.settings.unset("scheduler-docker", OPTIONS[ns.key])
         ctx.out.section(f"{ns.key} of {app.name} reset to its default")
         return 0
-    if ns.seconds < 0 or ns.seconds > 86400:
-        raise UserError(f"{ns.key} must be between 0 and 86400 seconds")
-    app.settings.set("scheduler-docker", OPTIONS[ns.key], ns.seconds)
-    ctx.out.section(f"{ns.key} of {app.name} set to {ns.seconds} s")
+    value: Any
+    if ns.key == "restart-policy":
+        if not RESTART_POLICY.match(ns.value):
+            raise UserError("restart-policy is no, always, unless-stopped or on-failure[:N]")
+        value = ns.value
+    else:
+        if not ns.value.isdigit() or int(ns.value) > 86400:
+            raise UserError(f"{ns.key} must be between 0 and 86400 seconds")
+        value = int(ns.value)
+    app.settings.set("scheduler-docker", OPTIONS[ns.key], value)
+    ctx.out.section(f"{ns.key} of {app.name} set to {ns.value} (from the next deploy)")
     return 0
 
 
@@ -218,4 +230,32 @@ def run_detached(ctx: Context) -> int:
     release = releases.require_current(app)
     name = oneoff.run_detached(app.name, release.image, release.config, argv)
     ctx.out.section(f"Started {name} (see: appliance logs {app.name} --ps run)")
+    return 0
+
+
+def stop(ctx: Context) -> int:
+    """Stop every container of the app (nginx then answers 502) until ps:start."""
+    ns = ctx.parse(lambda p: p.add_argument("app"))
+    app = App(ns.app).require()
+    with app.lock(timeout=pipeline.lock_timeout(app), what="stop"):
+        engine = c.client()
+        found = [k for k in c.app_containers(engine, app.name) if k.status != "exited"]
+        ctx.out.section(f"Stopping {app.name}: {len(found)} container(s)")
+        for container in found:
+            container.stop(timeout=setting(app, "stop_timeout", 10))
+        app.settings.set("scheduler-docker", "stopped", True)
+    return 0
+
+
+def start(ctx: Context) -> int:
+    """Start the current release again, through the usual swap."""
+    ns = ctx.parse(lambda p: p.add_argument("app"))
+    app = App(ns.app).require()
+    release = releases.require_current(app)
+    ctx.out.section(f"Starting {app.name} ({release.name})")
+    pipeline.deploy(
+        app, ctx.hooks, ctx.out, user=ctx.user, summary="Start",
+        image=release.image, config=release.config, new_release=False,
+    )  # fmt: skip
+    app.settings.unset("scheduler-docker", "stopped")
     return 0

@@ -68,3 +68,25 @@ def test_one_off_processes(host: Host, tmp_path: Path) -> None:
     started = host.ssh("run:detached", app, "'echo detached; sleep 1'")
     assert started.returncode == 0 and f"Started {app}.run." in started.stdout
     assert host.ssh("run", app).returncode == 2
+
+
+def test_stop_start_and_restart_policy(host: Host, tmp_path: Path) -> None:
+    app = host.new_app()
+    repo = make_repo(tmp_path, "workers")
+    assert host.push(repo, app).returncode == 0
+    assert host.get(app)[0] == 200
+    assert host.ssh("ps:stop", app).returncode == 0
+    assert host.get(app)[0] == 502
+    set_policy = host.ssh("scheduler-docker:set", app, "restart-policy", "on-failure:3")
+    assert set_policy.returncode == 0, set_policy.stderr
+    assert host.ssh("scheduler-docker:set", app, "restart-policy", "sometimes").returncode == 1
+    started = host.ssh("ps:start", app)
+    assert started.returncode == 0, started.stderr
+    assert host.get(app)[0] == 200
+    current = [r for r in json.loads(host.ssh("ps:report", app, "--format", "json").stdout)
+               if r["current"]]  # fmt: skip
+    policy = subprocess.run(
+        ["docker", "inspect", "--format", "{{json .HostConfig.RestartPolicy}}", current[0]["name"]],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert json.loads(policy) == {"Name": "on-failure", "MaximumRetryCount": 3}
