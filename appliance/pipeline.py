@@ -261,13 +261,10 @@ def reusable_image(job: Deploy, hooks: Hooks) -> str | None:
 def remember_build(job: Deploy, key: str | None) -> None:
     if not key or not job.image:
         return
-    data = state.read_toml(job.app.settings.path)
-    built = data.get("builds", {})
+    built = job.app.settings.table("builds")
     built.pop(key, None)
     built[key] = {"image": job.image, "procfile": job.procfile}
-    data["builds"] = dict(list(built.items())[-KEEP_BUILDS:])
-    state.write_toml(job.app.settings.path, data)
-    job.app.settings._data = None
+    job.app.settings.replace("builds", dict(list(built.items())[-KEEP_BUILDS:]))
 
 
 def detect_builders(job: Deploy, hooks: Hooks) -> list[dict[str, Any]]:
@@ -312,10 +309,7 @@ def _activate(job: Deploy) -> None:
                 app_json=job.app_json,
             ),
         )
-    data = state.read_toml(app.settings.path)
-    core = data.setdefault("core", {})
-    core.update(release=job.release, deploy=job.id, image=job.image, deployed_at=releases.now())
+    live = {"release": job.release, "deploy": job.id, "image": job.image}
     if job.rev:
-        core["rev"] = job.rev
-    state.write_toml(app.settings.path, data)
-    app.settings._data = None
+        live["rev"] = job.rev
+    app.settings.update("core", {**live, "deployed_at": releases.now()})

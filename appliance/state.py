@@ -87,6 +87,22 @@ class Settings:
         self._data.setdefault(table, {})[key] = value
         write_toml(self.path, self._data)
 
+    def update(self, table: str, values: dict[str, Any]) -> None:
+        """Set several keys of one table in a single write."""
+        self._data = read_toml(self.path)
+        self._data.setdefault(table, {}).update(values)
+        write_toml(self.path, self._data)
+
+    def replace(self, table: str, values: dict[str, Any]) -> None:
+        """Replace a whole table in one write."""
+        self._data = read_toml(self.path)
+        self._data[table] = values
+        write_toml(self.path, self._data)
+
+    def reload(self) -> None:
+        """Forget the cached copy: another process may have written the file."""
+        self._data = None
+
     def unset(self, table: str, key: str) -> None:
         self._data = read_toml(self.path)
         self._data.get(table, {}).pop(key, None)

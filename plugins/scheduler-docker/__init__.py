@@ -163,20 +163,13 @@ def appliance_container_logs(app: App, container: Container, lines: int) -> str:
 
 @hookimpl(trylast=True)
 def appliance_container_state(app: App, container: Container) -> dict[str, Any]:
-    from datetime import UTC, datetime
-
     found = c.client().containers.get(container.id)
     state = found.attrs.get("State", {})
-    started = state.get("StartedAt", "")[:26].rstrip("Z")
-    uptime = 0.0
-    if state.get("Running") and started:
-        begun = datetime.fromisoformat(started).replace(tzinfo=UTC)
-        uptime = (datetime.now(UTC) - begun).total_seconds()
     return {
         "running": bool(state.get("Running")) and not state.get("Restarting"),
         "restarts": int(found.attrs.get("RestartCount", 0)),
         "exit_code": state.get("ExitCode"),
-        "uptime": uptime,
+        "uptime": c.uptime(found),
     }
 
 

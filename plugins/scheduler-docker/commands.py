@@ -58,18 +58,11 @@ def report(ctx: Context) -> int:
 
 
 def _rows(app: App, containers: list[Any]) -> list[dict[str, Any]]:
-    from datetime import UTC, datetime
-
     current = app.settings.get("core", "deploy")
     rows = []
     for k in sorted(containers, key=lambda k: (c.deploy_of(k), k.name)):
         if k.labels.get(c.LABEL_PROCESS) == "run":
             continue
-        started = k.attrs.get("State", {}).get("StartedAt", "")[:19]
-        uptime = 0.0
-        if k.status == "running" and started:
-            begun = datetime.fromisoformat(started).replace(tzinfo=UTC)
-            uptime = (datetime.now(UTC) - begun).total_seconds()
         rows.append({
             "name": k.name,
             "process": k.labels.get(c.LABEL_PROCESS, ""),
@@ -77,7 +70,7 @@ def _rows(app: App, containers: list[Any]) -> list[dict[str, Any]]:
             "deploy": c.deploy_of(k),
             "current": c.deploy_of(k) == current,
             "status": k.status,
-            "uptime": round(uptime),
+            "uptime": round(c.uptime(k)),
             "restarts": int(k.attrs.get("RestartCount", 0)),
             "image": k.attrs.get("Config", {}).get("Image", ""),
         })  # fmt: skip
@@ -130,7 +123,7 @@ def retire(ctx: Context) -> int:
     engine = c.client()
     # Retires of back-to-back deploys overlap: one at a time per app.
     with state.lock_file(app.path / "retire.lock", f"retiring {app.name}", timeout=600):
-        app.settings._data = None
+        app.settings.reload()
         live = app.settings.get("core", "deploy")
         old = [
             k

@@ -67,6 +67,18 @@ def create(engine: Any, image: str, **options: Any) -> Any:
         ) from None
 
 
+def uptime(container: Any) -> float:
+    """Seconds since the container started, 0 when it is not running."""
+    from datetime import UTC, datetime
+
+    state = container.attrs.get("State", {})
+    started = state.get("StartedAt", "")[:19]
+    if not state.get("Running") or not started:
+        return 0.0
+    begun = datetime.fromisoformat(started).replace(tzinfo=UTC)
+    return (datetime.now(UTC) - begun).total_seconds()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

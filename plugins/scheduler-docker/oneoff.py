@@ -48,21 +48,28 @@ def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
         container.remove(force=True)
 
 
-def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out: Any) -> int:
-    """`run APP CMD`: a one-off container of the current release; its output streams
-    to the caller and its exit status is returned."""
+def _one_off(engine: Any, app: str, image: str, env: dict[str, str], argv: list[str],
+             **options: Any) -> Any:  # fmt: skip
+    """A container for `run`: one argument is a shell line, several are an argv."""
     import secrets
 
-    engine = c.client(timeout=86400)
-    container = c.create(
+    return c.create(
         engine,
         image,
-        command=["/bin/sh", "-c", " ".join(argv)] if len(argv) == 1 else argv,
+        command=["/bin/sh", "-c", argv[0]] if len(argv) == 1 else argv,
         name=f"{app}.run.{secrets.token_hex(3)}",
         environment={**env, "PORT": str(c.CONTAINER_PORT)},
         labels={c.LABEL_APP: app, c.LABEL_PROCESS: "run"},
         init=True,
+        **options,
     )
+
+
+def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out: Any) -> int:
+    """`run APP CMD`: a one-off container of the current release; its output streams
+    to the caller and its exit status is returned."""
+    engine = c.client(timeout=86400)
+    container = _one_off(engine, app, image, env, argv)
     try:
         container.start()
         for chunk in container.logs(stream=True, follow=True):
@@ -74,18 +81,6 @@ def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out
 
 
 def run_detached(app: str, image: str, env: dict[str, str], argv: list[str]) -> str:
-    import secrets
-
-    engine = c.client()
-    container = c.create(
-        engine,
-        image,
-        command=["/bin/sh", "-c", " ".join(argv)] if len(argv) == 1 else argv,
-        name=f"{app}.run.{secrets.token_hex(3)}",
-        environment={**env, "PORT": str(c.CONTAINER_PORT)},
-        labels={c.LABEL_APP: app, c.LABEL_PROCESS: "run"},
-        init=True,
-        auto_remove=True,
-    )
+    container = _one_off(c.client(), app, image, env, argv, auto_remove=True)
     container.start()
     return str(container.name)
