@@ -13,13 +13,15 @@ from . import store
 
 @hookimpl
 def appliance_container_env(deploy: Deploy) -> dict[str, str]:
-    return store.load(deploy.app)
+    return store.merged(deploy.app)
 
 
 @hookimpl
 def appliance_post_deploy(deploy: Deploy) -> None:
-    if deploy.rollback_of and store.load(deploy.app) != deploy.config:
-        store.save(deploy.app, deploy.config)
+    if deploy.rollback_of and store.merged(deploy.app) != deploy.config:
+        host_wide = store.load(None)
+        own = {k: v for k, v in deploy.config.items() if host_wide.get(k) != v}
+        store.save(deploy.app, own)
         deploy.out.info(f"Config vars restored from v{deploy.rollback_of}")
 
 

@@ -1,4 +1,5 @@
-"""Config vars on disk: `apps/APP/env.toml`, mode 0600, a `[vars]` table of strings.
+"""Config vars on disk: `apps/APP/env.toml`, mode 0600, a `[vars]` table of strings;
+the host-wide vars every app gets (`--global`) in `$APPLIANCE_ROOT/global-env.toml`.
 
 TOML keeps any value exact: spaces, quotes, newlines, `=` and unicode round-trip.
 """
@@ -16,12 +17,24 @@ def path(app: App) -> Path:
     return app.path / "env.toml"
 
 
-def load(app: App) -> dict[str, str]:
-    return {str(k): str(v) for k, v in state.read_toml(path(app)).get("vars", {}).items()}
+def global_path() -> Path:
+    return state.root() / "global-env.toml"
 
 
-def save(app: App, values: dict[str, str]) -> None:
-    state.write_toml(path(app), {"vars": dict(sorted(values.items()))}, mode=0o600)
+def load(app: App | None) -> dict[str, str]:
+    """The app's own vars; with None, the global ones."""
+    found = state.read_toml(path(app) if app else global_path()).get("vars", {})
+    return {str(k): str(v) for k, v in found.items()}
+
+
+def save(app: App | None, values: dict[str, str]) -> None:
+    target = path(app) if app else global_path()
+    state.write_toml(target, {"vars": dict(sorted(values.items()))}, mode=0o600)
+
+
+def merged(app: App) -> dict[str, str]:
+    """What the app's containers get: the global vars, the app's own winning."""
+    return dict(sorted({**load(None), **load(app)}.items()))
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
