@@ -90,11 +90,15 @@ def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[A
     return container, port
 
 
+DEFAULT_RESTART_POLICY = "unless-stopped"
+"""The restart policy of an app's containers unless `ps:set APP restart-policy` says
+otherwise. unless-stopped brings the app back by itself after an engine restart."""
+
+
 def restart_policy(app: App) -> dict[str, Any]:
-    """`scheduler-docker:set APP restart-policy`; unless-stopped by default, which
-    brings the app back by itself after an engine restart."""
+    """`ps:set APP restart-policy` (or `scheduler-docker:set`), else the default."""
     name, _, count = str(
-        app.settings.get("scheduler-docker", "restart_policy", "unless-stopped")
+        app.settings.get("scheduler-docker", "restart_policy", DEFAULT_RESTART_POLICY)
     ).partition(":")
     policy: dict[str, Any] = {"Name": name}
     if count:

@@ -31,7 +31,11 @@ def report(ctx: Context) -> int:
     by_app: dict[str, list[Any]] = {}
     for container in found:
         by_app.setdefault(container.labels.get(c.LABEL_APP, ""), []).append(container)
-    reports = {app.name: _rows(app, by_app.get(app.name, [])) for app in apps}
+    from . import health
+
+    shown = [k for app in apps for k in by_app.get(app.name, [])]
+    healthy = health.statuses([k for k in shown if k.labels.get(c.LABEL_PROCESS) != "run"])
+    reports = {app.name: _rows(app, by_app.get(app.name, []), healthy) for app in apps}
     if ctx.out.json:
         ctx.out.data(reports[ns.app] if ns.app else reports)
         return 0
@@ -44,6 +48,7 @@ def report(ctx: Context) -> int:
                 r["process"],
                 f"v{r['release']}",
                 r["status"],
+                r["health"],
                 _uptime(r["uptime"]),
                 r["restarts"],
                 "current" if r["current"] else "retiring",
@@ -52,12 +57,13 @@ def report(ctx: Context) -> int:
         )
     ]
     ctx.out.table(
-        ["APP", "CONTAINER", "PROCESS", "RELEASE", "STATUS", "UP", "RESTARTS", ""], rows
+        ["APP", "CONTAINER", "PROCESS", "RELEASE", "STATUS", "HEALTH", "UP", "RESTARTS", ""],
+        rows,
     )  # fmt: skip
     return 0
 
 
-def _rows(app: App, containers: list[Any]) -> list[dict[str, Any]]:
+def _rows(app: App, containers: list[Any], healthy: dict[str, str]) -> list[dict[str, Any]]:
     current = app.settings.get("core", "deploy")
     rows = []
     for k in sorted(containers, key=lambda k: (c.deploy_of(k), k.name)):
@@ -70,6 +76,7 @@ def _rows(app: App, containers: list[Any]) -> list[dict[str, Any]]:
             "deploy": c.deploy_of(k),
             "current": c.deploy_of(k) == current,
             "status": k.status,
+            "health": healthy.get(k.id, "-"),
             "uptime": round(c.uptime(k)),
             "restarts": int(k.attrs.get("RestartCount", 0)),
             "image": k.attrs.get("Config", {}).get("Image", ""),
@@ -84,9 +91,18 @@ def _uptime(seconds: float) -> str:
 
 
 def set_option(ctx: Context) -> int:
+    return _set(ctx, sorted(OPTIONS))
+
+
+def ps_set(ctx: Context) -> int:
+    """`ps:set APP restart-policy [VALUE]`: the same setting as scheduler-docker:set."""
+    return _set(ctx, ["restart-policy"])
+
+
+def _set(ctx: Context, keys: list[str]) -> int:
     def configure(p: Any) -> None:
         p.add_argument("app")
-        p.add_argument("key", choices=sorted(OPTIONS))
+        p.add_argument("key", choices=keys)
         p.add_argument("value", nargs="?")
 
     ns = ctx.parse(configure)
@@ -213,6 +229,12 @@ def run(ctx: Context) -> int:
 
     app, argv = _run_args(ctx)
     release = releases.require_current(app)
+    from . import terminal
+
+    if terminal.interactive():
+        from . import sessions
+
+        return sessions.run_tty(app.name, release.image, release.config, argv)
     return oneoff.run_attached(app.name, release.image, release.config, argv, ctx.out)
 
 

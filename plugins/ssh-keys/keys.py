@@ -1,7 +1,9 @@
 """The key store (`ssh-keys.toml`) and the `authorized_keys` file rendered from it.
 
-Every line forces `appliance ssh --key NAME` with `restrict`: no shell, no
-forwarding, no pty. The file is rewritten whole and atomically on each change.
+Every line forces `appliance ssh --key NAME` with `restrict,pty`: no shell and no
+forwarding, but a pty when the client asks for one (`ssh -t`), so `run` and `enter`
+can be interactive; the forced command still decides what runs. The file is
+rewritten whole and atomically on each change.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def save(keys: dict[str, str]) -> None:
     lines = ["# Managed by appliance (ssh-keys:add / ssh-keys:remove): edits are overwritten"]
     for name, key in sorted(keys.items()):
         command = entry_command(name).replace('"', '\\"')
-        lines.append(f'command="{command}",restrict {key} {name}')
+        lines.append(f'command="{command}",restrict,pty {key} {name}')
     path = authorized_keys_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     state.atomic_write(path, "\n".join(lines) + "\n", mode=0o600)

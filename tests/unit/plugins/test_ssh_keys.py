@@ -17,7 +17,7 @@ def test_add_list_remove(run, root: Path) -> None:
     assert [r["name"] for r in rows] == ["alice", "bob"]
     assert rows[0]["fingerprint"].startswith("SHA256:")
     text = authorized(root).read_text()
-    assert 'ssh --key alice",restrict ssh-ed25519' in text
+    assert 'ssh --key alice",restrict,pty ssh-ed25519' in text
     assert f"APPLIANCE_ROOT={root}" in text
     assert oct(authorized(root).stat().st_mode & 0o777) == "0o600"
     assert run("ssh-keys:remove", "alice").code == 0

@@ -1,0 +1,150 @@
+"""Processes a user works with directly: `run` on a terminal, `enter` into a running
+container, and `run:list` of the one-off containers still running."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from typing import Any
+
+from appliance.command import Context
+from appliance.errors import NotFound, UserError
+from appliance.state import App
+
+from . import containers as c
+from . import terminal
+
+CONTAINER_REF = re.compile(r"^([a-z0-9][a-z0-9-]{0,62})\.(\d{1,4})$")
+DEFAULT_SHELL = [
+    "/bin/sh",
+    "-c",
+    "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi",
+]
+
+
+def run_tty(app: str, image: str, env: dict[str, str], argv: list[str]) -> int:
+    """`ssh -t HOST run APP CMD`: the one-off container gets a pty, attached to the
+    caller's terminal; its exit status is returned."""
+    from . import oneoff
+
+    engine = c.client(timeout=86400)
+    container = oneoff._one_off(engine, app, image, env, argv, tty=True, stdin_open=True)
+    try:
+        api = engine.api
+        params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+        sock = api.attach_socket(container.id, params=params)
+        container.start()
+        with terminal.on_resize(lambda rows, cols: api.resize(container.id, rows, cols)):
+            terminal.pump(terminal.raw_socket(sock))
+        return int(container.wait().get("StatusCode", 1))
+    finally:
+        container.remove(force=True)
+
+
+def _command(words: list[str]) -> list[str]:
+    """One word is a shell line (as for `run`), several an argv; none, a shell."""
+    if not words:
+        return DEFAULT_SHELL
+    return ["/bin/sh", "-c", words[0]] if len(words) == 1 else words
+
+
+def _pick(engine: Any, app: App, ref: str | None) -> Any:
+    """The running container `ref` (`web.1`) of the app's current deploy; by default
+    the first web container, else the first one."""
+    current = app.settings.get("core", "deploy")
+    found = [
+        k
+        for k in c.app_containers(engine, app.name)
+        if c.deploy_of(k) == current and k.status == "running"
+    ]
+    found.sort(
+        key=lambda k: (
+            k.labels.get(c.LABEL_PROCESS) != "web",
+            k.labels.get(c.LABEL_PROCESS, ""),
+            int(k.labels.get(c.LABEL_INDEX, "0") or 0),
+        )
+    )
+    if ref is None:
+        if not found:
+            raise NotFound(f"{app.name} has no running containers")
+        return found[0]
+    process, _, index = ref.partition(".")
+    for k in found:
+        if k.labels.get(c.LABEL_PROCESS) == process and k.labels.get(c.LABEL_INDEX) == index:
+            return k
+    running = ", ".join(
+        f"{k.labels.get(c.LABEL_PROCESS)}.{k.labels.get(c.LABEL_INDEX)}" for k in found
+    )
+    raise NotFound(f"{app.name} has no running {ref} (running: {running or 'none'})")
+
+
+def enter(ctx: Context) -> int:
+    """`enter APP [web.1] [-- CMD...]`: exec into a running container of the current
+    deploy; a pty when the caller has a terminal; the exit status comes back."""
+
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("rest", nargs=argparse.REMAINDER, metavar="[TYPE.N] [-- CMD...]")
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    rest = list(ns.rest)
+    ref = None
+    if rest and rest[0] != "--":
+        if not CONTAINER_REF.match(rest[0]):
+            raise UserError(f"expected a container like web.1, got {rest[0]!r}", code=2)
+        ref = rest.pop(0)
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    engine = c.client(timeout=86400)
+    container = _pick(engine, app, ref)
+    command = _command(rest)
+    api = engine.api
+    if terminal.interactive():
+        exec_id = api.exec_create(container.id, command, stdin=True, tty=True)["Id"]
+        sock = api.exec_start(exec_id, tty=True, socket=True)
+        with terminal.on_resize(lambda rows, cols: api.exec_resize(exec_id, rows, cols)):
+            terminal.pump(terminal.raw_socket(sock))
+    else:
+        exec_id = api.exec_create(container.id, command, stdin=False, tty=False)["Id"]
+        for chunk in api.exec_start(exec_id, stream=True):
+            ctx.out.stream.write(chunk.decode(errors="replace"))
+            ctx.out.stream.flush()
+    code = api.exec_inspect(exec_id).get("ExitCode")
+    return 1 if code is None else int(code)
+
+
+def run_list(ctx: Context) -> int:
+    """`run:list APP`: the app's one-off containers still running."""
+    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
+    app = App(ns.app).require()
+    if app.settings.get("core", "last_deploy") is None:
+        running: list[Any] = []
+    else:
+        running = [
+            k for k in c.app_containers(c.client(), app.name, "run") if k.status == "running"
+        ]
+    rows = [
+        {"name": k.name, "command": _shown_command(k), "uptime": round(c.uptime(k))}
+        for k in sorted(running, key=lambda k: k.name)
+    ]
+    if ctx.out.json:
+        ctx.out.data(rows)
+    elif not rows:
+        ctx.out.raw(f"{app.name} has no one-off processes running")
+    else:
+        from .commands import _uptime
+
+        ctx.out.table(
+            ["NAME", "COMMAND", "UP"],
+            [[r["name"], r["command"], _uptime(r["uptime"])] for r in rows],
+        )
+    return 0
+
+
+def _shown_command(container: Any) -> str:
+    argv = list(container.attrs.get("Config", {}).get("Cmd") or [])
+    if argv[:2] == ["/bin/sh", "-c"] and len(argv) == 3:
+        return str(argv[2])
+    return shlex.join(argv)

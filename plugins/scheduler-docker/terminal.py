@@ -1,0 +1,99 @@
+"""An interactive session with a process in a container: the caller's terminal (the
+pty sshd gives `ssh -t`) in raw mode, bytes both ways over the engine's hijacked
+attach or exec socket, and window-size changes passed on."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+
+def interactive() -> bool:
+    """Is the caller on a terminal (stdin and stdout)?"""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def size() -> tuple[int, int] | None:
+    """(rows, columns) of the caller's terminal."""
+    try:
+        found = os.get_terminal_size(sys.stdout.fileno())
+    except OSError:
+        return None
+    return found.lines, found.columns
+
+
+@contextlib.contextmanager
+def raw_mode(fd: int) -> Iterator[None]:
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setraw(fd)
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+@contextlib.contextmanager
+def on_resize(resize: Callable[[int, int], None]) -> Iterator[None]:
+    """Call `resize(rows, columns)` now and whenever the caller's window changes."""
+
+    def changed(*_: Any) -> None:
+        found = size()
+        if found:
+            with contextlib.suppress(Exception):
+                resize(*found)
+
+    previous = signal.signal(signal.SIGWINCH, changed)
+    try:
+        changed()
+        yield
+    finally:
+        signal.signal(signal.SIGWINCH, previous)
+
+
+def raw_socket(hijacked: Any) -> Any:
+    """The plain socket under what docker-py's `attach_socket`/`exec_start(socket=True)`
+    return (a `SocketIO` over a unix socket, or the socket itself)."""
+    return getattr(hijacked, "_sock", hijacked)
+
+
+def pump(sock: Any) -> None:
+    """Copy stdin to the socket and the socket to stdout until the process's side
+    closes. The caller's terminal is in raw mode meanwhile, so Ctrl-C, Ctrl-D and
+    arrows reach the process."""
+    stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
+    sys.stdout.flush()
+    watched: list[Any] = [sock, stdin]
+    with raw_mode(stdin):
+        while True:
+            try:
+                ready, _, _ = select.select(watched, [], [])
+            except InterruptedError:
+                continue
+            if sock in ready:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                _write_all(stdout, data)
+            if stdin in ready:
+                data = os.read(stdin, 65536)
+                if data:
+                    sock.sendall(data)
+                else:
+                    watched.remove(stdin)  # the caller's input ended; output goes on
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        written = os.write(fd, data)
+        data = data[written:]
