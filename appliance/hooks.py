@@ -37,6 +37,25 @@ class Hooks:
                 f"plugin {culprit}: {name} failed: {type(exc).__name__}: {exc}"
             ) from exc
 
+    def each(self, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Fire a collect hook and pair each result with its plugin's name, for a
+        caller that must say which plugin gave what; a failure stops everything."""
+        caller = self._caller(name)
+        results = []
+        for impl in reversed(caller.get_hookimpls()):
+            if impl.hookwrapper or impl.wrapper:
+                continue
+            plugin = impl.plugin_name.split(":")[0]
+            try:
+                results.append((plugin, impl.function(*(kwargs[a] for a in impl.argnames))))
+            except UserError:
+                raise
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin {plugin}: {name} failed: {type(exc).__name__}: {exc}"
+                ) from exc
+        return results
+
     def event(self, name: str, **kwargs: Any) -> None:
         """Fire an isolated event: every implementation runs; failures, loading
         included, become warnings."""

@@ -228,3 +228,30 @@ def appliance_image_prepare(image: str) -> dict[str, Any] | None:
     """Decision: make `image` available (pull it if it is missing) for `git:from-image`
     and return `{"procfile": TEXT | None, "app_json": TEXT | None}` read from its
     working directory. Built-in: scheduler-docker."""
+
+
+@hookspec
+def appliance_container_options(app: App, process: str, phase: str) -> dict[str, Any]:
+    """Collect: Docker options for a container of `app` about to be created.
+
+    `process` is the process type (`run` for one-off containers); `phase` is
+    `deploy` (a deploy starts its containers), `restore` (a container of the live
+    release is created again, its deploy long over) or `run` (a one-off: `run`,
+    `run:detached`, the release and predeploy phases). Return keyword arguments
+    of the Docker SDK's `containers.create` (`volumes`, `mem_limit`, `nano_cpus`,
+    `network`, `extra_hosts`...); the scheduler merges every plugin's options
+    (lists add up, dicts merge, a scalar two plugins set differently is an error)
+    and refuses the options it owns (name, image, command, environment, labels,
+    ports, restart policy). Built-in: storage, resource, network, docker-options.
+    """
+    return {}
+
+
+@hookspec
+def appliance_container_created(app: App, container: Container, phase: str) -> None:
+    """Event (pipeline): the scheduler created `container` and is about to start it.
+
+    `phase` is as for `appliance_container_options`. For engine-level setup that
+    create options cannot express (joining a second network). Raising removes the
+    container and fails what was starting it. Built-in: network.
+    """

@@ -45,6 +45,7 @@ RETURNS_VALUE = {
     "appliance_container_state",
     "appliance_image_exists",
     "appliance_image_prepare",
+    "appliance_container_options",
 }
 
 

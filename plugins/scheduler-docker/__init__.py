@@ -14,6 +14,7 @@ from appliance.state import App
 
 from . import containers as c
 from . import formation
+from .options import create_container
 
 
 def setting(app: App, key: str, default: int) -> int:
@@ -63,9 +64,15 @@ def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[A
     web = process == "web"
     port = c.free_port() if web else None
     deploy.out.section(f"Starting {name}")
-    container = c.create(
+    assert deploy.hooks is not None and deploy.image is not None
+    container = create_container(
         engine,
+        deploy.hooks,
+        app,
         deploy.image,
+        process=process,
+        phase="deploy",
+        index=index,
         command=process_command(deploy, process),
         name=name,
         hostname=f"{app.name}-{process}-{index}",

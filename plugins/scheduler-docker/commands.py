@@ -235,7 +235,9 @@ def run(ctx: Context) -> int:
         from . import sessions
 
         return sessions.run_tty(app.name, release.image, release.config, argv)
-    return oneoff.run_attached(app.name, release.image, release.config, argv, ctx.out)
+    return oneoff.run_attached(
+        app.name, release.image, release.config, argv, ctx.out, ctx.hooks
+    )
 
 
 def run_detached(ctx: Context) -> int:
@@ -243,7 +245,7 @@ def run_detached(ctx: Context) -> int:
 
     app, argv = _run_args(ctx)
     release = releases.require_current(app)
-    name = oneoff.run_detached(app.name, release.image, release.config, argv)
+    name = oneoff.run_detached(app.name, release.image, release.config, argv, ctx.hooks)
     ctx.out.section(f"Started {name} (see: appliance logs {app.name} --ps run)")
     return 0
 

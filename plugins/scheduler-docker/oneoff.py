@@ -5,17 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from appliance.deploy import Deploy
+from appliance.hooks import Hooks
+from appliance.state import App
 
 from . import containers as c
+from .options import create_container
 
 
 def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
     engine = c.client(timeout=3600)
     name = f"{deploy.app.name}.run.{deploy.id}.{len(deploy.extra.setdefault('oneoff', []))}"
     deploy.extra["oneoff"].append(name)
-    container = c.create(
+    assert deploy.hooks is not None and deploy.image is not None
+    container = create_container(
         engine,
+        deploy.hooks,
+        deploy.app,
         deploy.image,
+        process="run",
+        phase="run",
         command=["/bin/sh", "-c", command],
         name=name,
         environment={**deploy.env, "PORT": str(c.CONTAINER_PORT)},
@@ -49,13 +57,23 @@ def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
 
 
 def _one_off(engine: Any, app: str, image: str, env: dict[str, str], argv: list[str],
-             **options: Any) -> Any:  # fmt: skip
-    """A container for `run`: one argument is a shell line, several are an argv."""
+             hooks: Hooks | None = None, **options: Any) -> Any:  # fmt: skip
+    """A container for `run`: one argument is a shell line, several are an argv. It
+    gets what plugins add to every container (mounts, limits, networks), phase "run"."""
     import secrets
 
-    return c.create(
+    if hooks is None:
+        from appliance.output import Output
+        from appliance.plugins import Registry
+
+        hooks = Hooks(Registry(), Output())
+    return create_container(
         engine,
+        hooks,
+        App(app),
         image,
+        process="run",
+        phase="run",
         command=["/bin/sh", "-c", argv[0]] if len(argv) == 1 else argv,
         name=f"{app}.run.{secrets.token_hex(3)}",
         environment={**env, "PORT": str(c.CONTAINER_PORT)},
@@ -65,11 +83,12 @@ def _one_off(engine: Any, app: str, image: str, env: dict[str, str], argv: list[
     )
 
 
-def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out: Any) -> int:
+def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out: Any,
+                 hooks: Hooks | None = None) -> int:  # fmt: skip
     """`run APP CMD`: a one-off container of the current release; its output streams
     to the caller and its exit status is returned."""
     engine = c.client(timeout=86400)
-    container = _one_off(engine, app, image, env, argv)
+    container = _one_off(engine, app, image, env, argv, hooks)
     try:
         container.start()
         for chunk in container.logs(stream=True, follow=True):
@@ -80,7 +99,8 @@ def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out
         container.remove(force=True)
 
 
-def run_detached(app: str, image: str, env: dict[str, str], argv: list[str]) -> str:
-    container = _one_off(c.client(), app, image, env, argv, auto_remove=True)
+def run_detached(app: str, image: str, env: dict[str, str], argv: list[str],
+                 hooks: Hooks | None = None) -> str:  # fmt: skip
+    container = _one_off(c.client(), app, image, env, argv, hooks, auto_remove=True)
     container.start()
     return str(container.name)

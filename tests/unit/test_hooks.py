@@ -1071,3 +1071,119 @@ def test_a_killed_deploy_is_cleaned_up_by_the_next_command(
     assert "Cleaning up deploy 7 of hello, which was interrupted" in report.out
     assert calls(root, "appliance_scheduler_abort")[-1]["release"] == 0
     assert not (root / "apps" / "hello" / "deploying").exists()
+
+
+# --- container options (scheduler-docker merges them; no Docker needed to merge) ------
+
+CONTAINER_OPTIONS = (
+    RECORDER
+    + """
+@hookimpl
+def appliance_container_options(app, process, phase):
+    record("appliance_container_options", process=process, phase=phase)
+    wanted = os.environ.get("FAKE_OPTIONS")
+    if wanted:
+        return json.loads(wanted)
+    return {"volumes": ["/srv/data:/data"], "mem_limit": "64m", "network": "shared",
+            "sysctls": {"net.core.somaxconn": "1024"}}
+
+
+@hookimpl
+def appliance_container_created(app, container, phase):
+    record("appliance_container_created", name=container.name, phase=phase)
+    maybe_fail("appliance_container_created")
+"""
+)
+
+
+def _scheduler_options() -> Any:
+    registry = Registry()
+    return registry.import_module(registry.get("scheduler-docker"), "options")
+
+
+def test_hook_appliance_container_options(
+    root: Path, run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("apps:create", "hello").code == 0
+    add_plugin(root, "mounts", CONTAINER_OPTIONS)
+    add_plugin(
+        root,
+        "sh-options",
+        triggers={
+            "appliance_container_options": """
+                #!/bin/sh
+                echo '{"volumes": ["/srv/logs:/logs:ro"], "sysctls": {"net.ipv4.ip_forward": "0"}}'
+            """
+        },
+    )
+    options = _scheduler_options()
+    out = Output()
+    base = {"name": "hello.web.1-d1", "labels": {"appliance.app": "hello"}, "init": True}
+    merged = options.create_options(Hooks(Registry(), out), App("hello"), "web", "deploy", 1, base)
+    assert calls(root, "appliance_container_options") == [
+        {"hook": "appliance_container_options", "plugin": "mounts", "process": "web",
+         "phase": "deploy"}
+    ]  # fmt: skip
+    assert sorted(merged["volumes"]) == ["/srv/data:/data", "/srv/logs:/logs:ro"]
+    assert merged["sysctls"] == {"net.core.somaxconn": "1024", "net.ipv4.ip_forward": "0"}
+    assert (merged["mem_limit"], merged["init"], merged["name"]) == ("64m", True, base["name"])
+    assert merged["networking_config"] == {"shared": {"Aliases": ["hello.web", "hello.web.1"]}}
+    oneoff = options.create_options(Hooks(Registry(), out), App("hello"), "run", "run", 0, {})
+    assert "networking_config" not in oneoff  # one-off containers get no aliases
+
+    monkeypatch.setenv("FAKE_OPTIONS", '{"labels": {"x": "y"}}')
+    with pytest.raises(PluginError, match="plugin mounts: the container option 'labels' is"):
+        options.create_options(Hooks(Registry(), out), App("hello"), "web", "deploy", 1, base)
+    monkeypatch.setenv("FAKE_OPTIONS", '{"sysctls": {"net.ipv4.ip_forward": "1"}}')
+    with pytest.raises(PluginError, match=r"plugins .* and .* both set the container option"):
+        options.create_options(Hooks(Registry(), out), App("hello"), "web", "deploy", 1, base)
+    monkeypatch.setenv("FAKE_OPTIONS", '{"init": false}')
+    with pytest.raises(PluginError, match=r"scheduler-docker and mounts both set .*'init'"):
+        options.create_options(Hooks(Registry(), out), App("hello"), "web", "deploy", 1, base)
+
+
+class _CreatedContainer:
+    """What the engine hands back from `containers.create`: enough to describe it."""
+
+    def __init__(self, name: str, labels: dict[str, str]) -> None:
+        self.id, self.name, self.labels, self.attrs = f"id-{name}", name, labels, {}
+        self.removed = False
+
+    def remove(self, force: bool = False) -> None:
+        self.removed = True
+
+
+class _Engine:
+    def __init__(self) -> None:
+        self.created: list[tuple[str, dict[str, Any], _CreatedContainer]] = []
+        self.containers = self
+
+    def create(self, image: str, **options: Any) -> _CreatedContainer:
+        made = _CreatedContainer(options["name"], options.get("labels", {}))
+        self.created.append((image, options, made))
+        return made
+
+
+def test_hook_appliance_container_created(root: Path, run, fail) -> None:
+    assert run("apps:create", "hello").code == 0
+    add_plugin(root, "mounts", CONTAINER_OPTIONS)
+    options, engine = _scheduler_options(), _Engine()
+    labels = {"appliance.app": "hello", "appliance.process": "worker", "appliance.deploy": "3"}
+    made = options.create_container(
+        engine, Hooks(Registry(), Output()), App("hello"), "appliance/hello:build-3",
+        process="worker", phase="restore", index=2, name="hello.worker.2-d3", labels=labels,
+    )  # fmt: skip
+    image, given, _ = engine.created[0]
+    assert image == "appliance/hello:build-3" and given["volumes"] == ["/srv/data:/data"]
+    assert calls(root, "appliance_container_created") == [
+        {"hook": "appliance_container_created", "plugin": "mounts",
+         "name": "hello.worker.2-d3", "phase": "restore"}
+    ]  # fmt: skip
+    assert not made.removed
+    fail("appliance_container_created")
+    with pytest.raises(PluginError, match="plugin mounts: appliance_container_created failed"):
+        options.create_container(
+            engine, Hooks(Registry(), Output()), App("hello"), "appliance/hello:build-3",
+            process="worker", phase="deploy", index=1, name="hello.worker.1-d4", labels=labels,
+        )  # fmt: skip
+    assert engine.created[-1][2].removed  # a container whose setup failed never stays
