@@ -181,6 +181,15 @@ def appliance_deploy_failed(deploy: Deploy, error: str) -> None:
 
 
 @hookspec
+def appliance_deploy_started(deploy: Deploy) -> None:
+    """Event (isolated): a deploy begins, under the app's lock: `deploy.id`,
+    `deploy.release`, `deploy.summary` and `deploy.user` are set; nothing is built or
+    started yet. Everything the deploy prints from here on goes through `deploy.out`
+    (`deploy.out.sinks` can keep a copy). Built-in: releases keeps each deploy's output.
+    """
+
+
+@hookspec
 def appliance_app_domains(app: App) -> list[str]:
     """Collect: the host names `app` answers to (validated domain names)."""
     return []

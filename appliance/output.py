@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 ARROW = "----->"
@@ -19,6 +19,10 @@ class Output:
         self.colour = self.stream.isatty() and "NO_COLOR" not in os.environ
         self.broken = False
         self.raise_on_broken_pipe = True
+        self.sinks: dict[str, Callable[[str], None]] = {}
+        """Named listeners that get every line printed, warnings included, even once
+        the reader has gone: a plugin keeps a copy of a deploy's output this way.
+        Key them by plugin name; a sink must never raise."""
 
     @property
     def json(self) -> bool:
@@ -28,6 +32,8 @@ class Output:
         """Write a line now. When the reader has gone (a push cancelled with Ctrl-C),
         raise once so the work in progress stops, then drop further output; with
         `raise_on_broken_pipe` off (a deploy past its switch), never raise."""
+        for sink in list(self.sinks.values()):
+            sink(text)
         if self.broken:
             return
         try:
@@ -53,6 +59,8 @@ class Output:
             self._write(text)
 
     def warn(self, text: str) -> None:
+        for sink in list(self.sinks.values()):
+            sink(f" !     {text}")
         prefix = "\033[33m !\033[0m" if self.colour else " !"
         print(f"{prefix}     {text}", file=sys.stderr, flush=True)
 

@@ -136,6 +136,7 @@ def deploy(
             job.procfile = procfile if procfile is not None else (base.procfile if base else {})
             job.app_json = app_json if app_json is not None else (base.app_json if base else {})
         state.atomic_write(app.path / MARKER, f"{deploy_id} {os.getpid()}\n")
+        hooks.event("appliance_deploy_started", deploy=job)
         try:
             with _signals_interrupt(job):
                 _run(job, hooks, config_given=config is not None)

@@ -118,3 +118,56 @@ def set_option(ctx: Context) -> int:
         app.settings.set("releases", "keep", ns.value)
         ctx.out.section(f"{app.name} keeps the images of its last {ns.value} releases")
     return 0
+
+
+def logs(ctx: Context) -> int:
+    """`releases:logs APP [vN] [--failed] [--list]`: a deploy's output as it was shown."""
+    from . import deploylogs
+
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("release", nargs="?", help="vN: the deploy that made this release")
+        p.add_argument("--failed", action="store_true", help="the last failed deploy")
+        p.add_argument("--list", action="store_true", help="list the kept deploy logs")
+
+    ns = ctx.parse(configure, formats=True)
+    app = App(ns.app).require()
+    found = deploylogs.all_logs(app)
+    if ns.list or ctx.out.json:
+        rows = [
+            {"deploy": log.deploy, "outcome": _outcome(log), "release": log.release,
+             "size": log.path.stat().st_size}
+            for log in reversed(found)
+        ]  # fmt: skip
+        if ctx.out.json:
+            ctx.out.data(rows)
+        else:
+            ctx.out.table(
+                ["DEPLOY", "OUTCOME", "SIZE"],
+                [[r["deploy"], r["outcome"], r["size"]] for r in rows],
+            )
+        return 0
+    if ns.release:
+        number = releases.parse_number(ns.release)
+        chosen = [log for log in found if log.release == number]
+        missing = f"{app.name} has no deploy log of v{number} (the last {deploylogs.KEEP} are kept)"
+    elif ns.failed:
+        chosen = [log for log in found if log.outcome == "failed"]
+        missing = f"{app.name} has no failed deploy among its last {deploylogs.KEEP}"
+    else:
+        chosen = found
+        missing = f"{app.name} has no deploy logs yet"
+    if not chosen:
+        raise UserError(missing)
+    ctx.out.raw(chosen[-1].path.read_text(encoding="utf-8", errors="replace").rstrip("\n"))
+    return 0
+
+
+def _outcome(log: Any) -> str:
+    if log.outcome == "ok":
+        return "deployed (same release)"
+    if log.outcome == "failed":
+        return "failed"
+    if log.outcome:
+        return f"made {log.outcome}"
+    return "running or killed"

@@ -1187,3 +1187,58 @@ def test_hook_appliance_container_created(root: Path, run, fail) -> None:
             process="worker", phase="deploy", index=1, name="hello.worker.1-d4", labels=labels,
         )  # fmt: skip
     assert engine.created[-1][2].removed  # a container whose setup failed never stays
+
+
+def test_hook_appliance_deploy_started(
+    platform: Platform, root: Path, fail, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_plugin(
+        root,
+        "tee",
+        RECORDER
+        + """
+@hookimpl
+def appliance_deploy_started(deploy):
+    record("appliance_deploy_started", id=deploy.id, release=deploy.release,
+           image=deploy.image, summary=deploy.summary)
+    lines = state.root() / "tee.txt"
+    deploy.out.sinks["tee"] = lambda line: lines.open("a").write(line + "\\n")
+""",
+    )
+    platform.deploy()
+    (started,) = calls(root, "appliance_deploy_started")
+    assert started == {"hook": "appliance_deploy_started", "plugin": "tee", "id": 1,
+                       "release": 1, "image": None, "summary": "test"}  # fmt: skip
+    assert hooks_called(root)[0] == "appliance_deploy_started"  # before anything else
+    copied = (root / "tee.txt").read_text()
+    assert "Application deployed: http://hello.test/" in copied  # the sink saw it all
+    assert copied.splitlines() == capsys.readouterr().out.splitlines()
+
+    # The built-in releases plugin keeps each deploy's output; releases:logs shows it.
+    assert "Application deployed" in run_cli("releases:logs", "hello").out
+    assert "Application deployed" in run_cli("releases:logs", "hello", "v1").out
+    fail("appliance_build")
+    with pytest.raises(PluginError):
+        platform.deploy()
+    failed = run_cli("releases:logs", "hello", "--failed").out
+    assert "appliance_build failed: RuntimeError: appliance_build exploded" in failed
+    assert "Application deployed" not in failed
+    assert run_cli("releases:logs", "hello").out == failed
+    listed = json.loads(run_cli("releases:logs", "hello", "--format", "json").out)
+    assert [(r["deploy"], r["outcome"], r["release"]) for r in listed] == [
+        (2, "failed", None), (1, "made v1", 1)
+    ]  # fmt: skip
+    assert run_cli("releases:logs", "hello", "v9").code == 1
+    logs = sorted(p.name for p in (root / "apps" / "hello" / "deploy-logs").iterdir())
+    assert logs == ["1.v1.log", "2.failed.log"]
+    assert oct((root / "apps" / "hello" / "deploy-logs" / "1.v1.log").stat().st_mode)[-3:] == "600"
+
+
+def run_cli(*argv: str) -> Any:
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(argv))
+    return type("Result", (), {"code": code, "out": out.getvalue(), "err": err.getvalue()})
