@@ -22,6 +22,7 @@ BIN_LINK=/usr/local/bin/appliance
 NGINX_CONF=/etc/nginx/conf.d/appliance.conf
 SUDOERS_FILE=/etc/sudoers.d/appliance
 RELOAD_HELPER=/usr/local/lib/appliance/nginx-reload
+LIMITS_HELPER=/usr/local/lib/appliance/build-limits
 DEFAULT_SOURCE=git+https://github.com/appliance-paas/appliance.git
 DOCKERD_LOG=/var/log/dockerd.log
 
@@ -317,13 +318,25 @@ install_reload_helper() {
   info "installed $RELOAD_HELPER (test, reload, retire old workers at once)"
 }
 
+install_limits_helper() {
+  step "Installing the build limits helper"
+  local source
+  source=$("$VENV_DIR/bin/python" -c 'from appliance import templates; print(templates.builtin_dir() / "system" / "build-limits")')
+  [ -f "$source" ] || die "build-limits is missing from the installed package"
+  install -d -m 755 -o root -g root "$(dirname "$LIMITS_HELPER")"
+  install -m 755 -o root -g root "$source" "$LIMITS_HELPER"
+  info "installed $LIMITS_HELPER (memory, CPU and IO limits of BuildKit's build steps)"
+}
+
 setup_sudoers() {
   step "Configuring sudo"
   local tmp
   tmp=$(mktemp /tmp/appliance-sudoers.XXXXXX)
   cat >"$tmp" <<EOF
-# Managed by appliance install.sh: the appliance user may test and reload nginx.
+# Managed by appliance install.sh: the appliance user may test and reload nginx,
+# and set the build limits (the helper accepts one argument, like 700m or none).
 $APPLIANCE_USER ALL=(root) NOPASSWD: /usr/sbin/nginx -t, /usr/sbin/nginx -s reload, /usr/sbin/nginx -t -q, $RELOAD_HELPER ""
+$APPLIANCE_USER ALL=(root) NOPASSWD: $LIMITS_HELPER *
 EOF
   if ! visudo -cf "$tmp" >/dev/null; then
     rm -f "$tmp"
@@ -517,6 +530,7 @@ main() {
   install_appliance
   setup_nginx
   install_reload_helper
+  install_limits_helper
   setup_sudoers
   if [ "$NO_START" -eq 0 ]; then
     start_services

@@ -6,23 +6,96 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from appliance import state
+from appliance import dockerfile_runs, state
 from appliance.errors import UserError
 from appliance.output import Output
 
+# The limits (`builder:set-global build-timeout|build-memory|build-slots`) live in
+# their own table: they shape no image, and every `builder*` table is an input of the
+# build key, so a limit changed there would make the next push rebuild.
+LIMITS_TABLE = "build-limits"
+
+
+def limit(key: str) -> Any:
+    settings = state.global_settings()
+    value = settings.get(LIMITS_TABLE, key)
+    return settings.get("builder", key) if value is None else value  # as earlier versions kept it
+
 
 def timeout() -> int:
-    return int(state.global_settings().get("builder", "timeout", 3600))
+    return int(limit("timeout") or 3600)
 
 
 def memory() -> str | None:
-    value = state.global_settings().get("builder", "memory")
+    value = limit("memory")
     return str(value) if value else None
+
+
+MEMORY = re.compile(r"^\d{1,6}[kmg]$")
+LIMITS_HELPER = "/usr/local/lib/appliance/build-limits"
+CPU_SHARES = 256  # a build yields the CPU to running apps (the default is 1024)
+BLKIO_WEIGHT = 100  # and the disk (the default is 500)
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def limit_buildkit(out: Output) -> None:
+    """BuildKit ignores `docker build --memory/--cpu-shares`: put `build-memory`, a low
+    CPU weight and a low IO weight on the cgroup its steps run in (`docker/buildkit`
+    under dockerd's cgroupfs driver), through a root helper. Where that cannot be done
+    the pusher reads why in one line, and the build goes on."""
+    import docker
+    import docker.errors
+
+    try:
+        client = docker.from_env(timeout=20)
+        try:
+            driver = str(client.info().get("CgroupDriver") or "unknown")
+        finally:
+            client.close()
+    except docker.errors.DockerException as exc:
+        out.info(f"Build limits not set on BuildKit steps: {exc}")
+        return
+    if driver != "cgroupfs":
+        out.info(
+            f"Build limits not set on BuildKit steps: dockerd uses the {driver} cgroup "
+            "driver (only cgroupfs is supported)"
+        )
+        return
+    cap = memory() or "none"
+    if cap != "none" and not MEMORY.match(cap):
+        out.info(f"build-memory {cap!r} is not like 700m or 2g: BuildKit steps get no memory cap")
+        cap = "none"
+    argv = [LIMITS_HELPER, cap]
+    if os.geteuid() != 0:
+        argv = ["sudo", "-n", *argv]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        out.info(f"Build limits not set on BuildKit steps: {exc}")
+        return
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        out.info(f"Build limits not set on BuildKit steps: {why}")
+
+
+def blkio_weight() -> int | None:
+    """A low IO weight for build containers, when the kernel gives Docker IO weights
+    (runc fails to start a container whose weight it cannot write)."""
+    root = Path(CGROUP_ROOT)
+    if (root / "cgroup.controllers").is_file():
+        names = ("*/io.bfq.weight", "*/io.weight")
+    else:
+        names = ("blkio/blkio.weight", "blkio/blkio.bfq.weight")
+    if any(next(root.glob(name), None) for name in names):
+        return BLKIO_WEIGHT
+    return None
 
 
 PROXY_KEYS = ("http_proxy", "https_proxy", "no_proxy")
@@ -54,7 +127,7 @@ def host_ca_bundle() -> str | None:
 
 
 def slots() -> int:
-    return max(1, int(state.global_settings().get("builder", "slots", 1)))
+    return max(1, int(limit("slots") or 1))
 
 
 @contextlib.contextmanager
@@ -88,6 +161,15 @@ def slot(out: Output, wait: float = 3600) -> Iterator[None]:
 QUIET = ("Removing intermediate container", "---> Running in")
 
 
+def dockerfile_in(context: Path, dockerfile: str) -> Path:
+    """The Dockerfile at `dockerfile` in `context`, which it must not leave (a pushed
+    symlink could point anywhere the appliance user can read or write)."""
+    path = context / dockerfile
+    if not path.resolve().is_relative_to(context.resolve()) or not path.is_file():
+        raise UserError(f"{dockerfile} is not a file inside the pushed source")
+    return path
+
+
 def sdk_build(
     *,
     context: Path,
@@ -98,7 +180,11 @@ def sdk_build(
     labels: dict[str, str] | None = None,
 ) -> None:
     """Build with the Docker SDK's classic builder under the host's build limits
-    (low CPU shares, `build-memory`, `build-timeout`), streaming the output.
+    (low CPU shares, `build-memory`, `build-timeout`, each shell-form RUN at a low CPU
+    and IO priority), streaming the output.
+
+    The Dockerfile is rewritten in place (the context is a throwaway copy of the
+    source; the classic builder reads the Dockerfile from the context only).
 
     The build streams in a daemon thread so that a timeout can give up on it; when the
     deploy's process ends, its connection closes and the engine cancels the build."""
@@ -107,7 +193,12 @@ def sdk_build(
     import docker
     import docker.errors
 
-    limits: dict[str, Any] = {"cpushares": 256}  # a build yields the CPU to running apps
+    original = dockerfile_in(context, dockerfile).read_text()
+    rewritten = dockerfile_runs.rewrite(original, prefix=dockerfile_runs.PRIORITY)
+    if rewritten != original:
+        state.atomic_write(context / dockerfile, rewritten)  # replaces a symlink, if any
+    hidden = dockerfile_runs.injected(prefix=dockerfile_runs.PRIORITY)
+    limits: dict[str, Any] = {"cpushares": CPU_SHARES}
     if memory():
         limits["memory"] = memory()
     seconds = timeout()
@@ -133,8 +224,9 @@ def sdk_build(
                 if finished.is_set():
                     return
                 if "error" in chunk:
-                    raise UserError(f"docker build failed: {chunk['error'].strip()}")
-                text = chunk.get("stream", "").rstrip()
+                    error = dockerfile_runs.hide(chunk["error"].strip(), hidden)
+                    raise UserError(f"docker build failed: {error}")
+                text = dockerfile_runs.hide(chunk.get("stream", "").rstrip(), hidden)
                 if text and not text.lstrip().startswith(QUIET):
                     out.info(text)
                 elif chunk.get("status") and not chunk.get("progressDetail"):

@@ -8,6 +8,8 @@
 3. For each buildpack, with the `export` files of the buildpacks before it sourced:
    `bin/detect /app` (a buildpack that detects nothing is skipped), then
    `bin/compile /app /cache ENV_DIR`, its output streamed to the pusher line by line.
+   Each runs at nice 10 and best-effort IO priority 7, in a container with low CPU
+   shares (and a low IO weight where the kernel has one) and `build-memory`.
 4. `bin/release /app` of each buildpack that ran: `default_process_types` (the app's
    Procfile wins) and `config_vars` (image ENV defaults; config vars win at run time).
 5. /tmp/appliance-build (config values included) is removed, /cache is given back to
@@ -30,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance import builds, validate
+from appliance import builds, dockerfile_runs, validate
 from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.output import Output
@@ -43,10 +45,11 @@ ENV_DIR = f"{WORK}/env"
 CACHE = "/cache"
 LAUNCHER = "/usr/local/bin/appliance-launch"
 
-# argv: sh -c RUNNER runner N EXPORT_1 .. EXPORT_N COMMAND ARGS...: sources the export
-# files of the buildpacks that ran before, then runs the command. The script is fixed;
-# everything else is an argument.
-RUNNER = (
+# argv: sh -c RUNNER runner N EXPORT_1 .. EXPORT_N COMMAND ARGS...: lowers its own CPU
+# and IO priority (which the command inherits), sources the export files of the
+# buildpacks that ran before, then runs the command. The script is fixed; everything
+# else is an argument.
+RUNNER = dockerfile_runs.PRIORITY + (
     'n=$1; shift; while [ "$n" -gt 0 ]; do if [ -f "$1" ]; then . "$1"; fi; '
     'shift; n=$((n - 1)); done; exec "$@"'
 )
@@ -227,11 +230,13 @@ class Session:
             },
             "working_dir": "/app",
             "mounts": [self._cache_mount(), *self._ca_mounts()],
-            "cpu_shares": 256,  # a build yields the CPU to running apps
+            "cpu_shares": builds.CPU_SHARES,
             "init": True,
         }
         if builds.memory():
             options["mem_limit"] = builds.memory()
+        if builds.blkio_weight():
+            options["blkio_weight"] = builds.blkio_weight()
         try:
             self.container = self.engine.containers.create(self.stack, **options)
         except docker.errors.APIError as exc:

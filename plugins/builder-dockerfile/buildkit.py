@@ -2,8 +2,12 @@
 reach every RUN step as a build secret that never lands in the image.
 
 Each `RUN` of the user's Dockerfile gets the bundle mounted over the system store and
-the variables pip, requests, node and curl read pointed at it; the rewritten
-Dockerfile is written outside the build context, the user's is untouched.
+the variables pip, requests, node and curl read pointed at it, and each shell-form
+`RUN` first lowers its own CPU and IO priority (`appliance.dockerfile_runs`); the
+rewritten Dockerfile is written outside the build context, the user's is untouched,
+and the build output shows the RUN lines as the user wrote them. BuildKit ignores
+`--memory` and `--cpu-shares`: `appliance.builds.limit_buildkit` limits the cgroup
+its steps run in instead.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from appliance import builds, dockerfile_runs
 from appliance.errors import UserError
 from appliance.output import Output
 
@@ -28,8 +33,6 @@ CA_ENV = (
     "NODE_EXTRA_CA_CERTS",
     "CURL_CA_BUNDLE",
 )
-_RUN = re.compile(r"^(\s*)(run)(\s+)(.*)$", re.IGNORECASE | re.DOTALL)
-_DIRECTIVE = re.compile(r"^#\s*(\w+)\s*=\s*(\S+)\s*$")
 
 
 @functools.cache
@@ -55,29 +58,13 @@ def _run(argv: list[str]) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def inject_ca(dockerfile: str) -> str:
-    """Mount the CA secret in every RUN; shell-form commands also get the variables."""
-    lines = dockerfile.splitlines(keepends=True)
-    for line in lines:
-        found = _DIRECTIVE.match(line.strip())
-        if not found:
-            break
-        if found.group(1).lower() == "escape" and found.group(2) != "\\":
-            return dockerfile  # a custom escape character: leave the file alone
-    result, continuing = [], False
-    for line in lines:
-        stripped = line.rstrip("\r\n")
-        match = None if continuing or stripped.lstrip().startswith("#") else _RUN.match(stripped)
-        if match and "<<" not in match.group(4):
-            indent, keyword, space, rest = match.groups()
-            mount = f"--mount=type=secret,id=appliance-ca,target={CA_TARGET},required=false"
-            if not rest.lstrip().startswith("["):
-                exports = " ".join(f"{name}={CA_TARGET}" for name in CA_ENV)
-                rest = f"export {exports}; {rest}"
-            line = f"{indent}{keyword}{space}{mount} {rest}" + line[len(stripped) :]
-        result.append(line)
-        continuing = stripped.endswith("\\")
-    return "".join(result)
+CA_MOUNT = f"--mount=type=secret,id=appliance-ca,target={CA_TARGET},required=false"
+CA_EXPORTS = "export " + " ".join(f"{name}={CA_TARGET}" for name in CA_ENV) + "; "
+
+
+def step_changes(ca: bool) -> tuple[list[str], str]:
+    """The flags added to every RUN, and the prefix of every shell-form command."""
+    return ([CA_MOUNT] if ca else []), (CA_EXPORTS if ca else "") + dockerfile_runs.PRIORITY
 
 
 def build(
@@ -93,10 +80,12 @@ def build(
     docker = cli()
     if docker is None:
         raise UserError("no docker CLI with BuildKit found")
-    original = (context / dockerfile).read_text()
+    original = builds.dockerfile_in(context, dockerfile).read_text()
+    flags, prefix = step_changes(ca=ca_bundle is not None)
+    builds.limit_buildkit(out)
     with tempfile.TemporaryDirectory(prefix="appliance-dockerfile-") as tmp:
         generated = Path(tmp) / "Dockerfile"
-        generated.write_text(inject_ca(original) if ca_bundle else original)
+        generated.write_text(dockerfile_runs.rewrite(original, flags=flags, prefix=prefix))
         ignore = context / f"{dockerfile}.dockerignore"
         if ignore.is_file():
             shutil.copy(ignore, Path(tmp) / "Dockerfile.dockerignore")
@@ -106,10 +95,13 @@ def build(
         for key in build_args:
             argv += ["--build-arg", key]  # the value comes from the environment, not argv
         argv.append(str(context))
-        _stream(argv, {**os.environ, **build_args, "DOCKER_BUILDKIT": "1"}, out, timeout)
+        env = {**os.environ, **build_args, "DOCKER_BUILDKIT": "1"}
+        _stream(argv, env, out, timeout, dockerfile_runs.injected(flags, prefix))
 
 
-def _stream(argv: list[str], env: dict[str, str], out: Output, timeout: int) -> None:
+def _stream(
+    argv: list[str], env: dict[str, str], out: Output, timeout: int, hidden: list[str]
+) -> None:
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
@@ -125,7 +117,7 @@ def _stream(argv: list[str], env: dict[str, str], out: Output, timeout: int) -> 
     try:
         assert proc.stdout is not None
         for raw in proc.stdout:
-            line = raw.rstrip()
+            line = dockerfile_runs.hide(raw.rstrip(), hidden)
             if line:
                 out.info(line)
                 tail = [*tail[-4:], line]

@@ -1,7 +1,7 @@
 import re
 from typing import Any
 
-from appliance import state
+from appliance import builds, state
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
@@ -17,6 +17,7 @@ GLOBAL_KEYS = {
     "no-proxy": "no_proxy",
     "ca-bundle": "ca_bundle",
 }
+LIMIT_KEYS = ("timeout", "memory", "slots")  # see appliance.builds.LIMITS_TABLE
 _PROXY = re.compile(r"^(https?://)?[A-Za-z0-9._:@/%-]+$")
 _NO_PROXY = re.compile(r"^[A-Za-z0-9._:,*/-]+$")
 
@@ -69,8 +70,10 @@ def set_global(ctx: Context) -> int:
     ns = ctx.parse(configure)
     settings = state.global_settings()
     key = GLOBAL_KEYS[ns.key]
+    table = builds.LIMITS_TABLE if key in LIMIT_KEYS else "builder"
     if ns.value is None:
-        settings.unset("builder", key)
+        settings.unset(table, key)
+        settings.unset("builder", key)  # a limit, where earlier versions kept it
         ctx.out.section(f"{ns.key} reset to its default")
         return 0
     value: Any = ns.value
@@ -86,6 +89,8 @@ def set_global(ctx: Context) -> int:
         raise UserError(f"{ns.key} must be a comma-separated list of hosts")
     elif key == "ca_bundle" and not ns.value.startswith("/"):
         raise UserError(f"{ns.key} must be an absolute path to a PEM bundle")
-    settings.set("builder", key, value)
+    settings.set(table, key, value)
+    if table != "builder":
+        settings.unset("builder", key)  # where earlier versions kept it
     ctx.out.section(f"{ns.key} set to {value}")
     return 0
