@@ -207,6 +207,10 @@ setup_user() {
   # whatever UsePAM says.
   usermod --password '*' --shell /bin/bash "$APPLIANCE_USER"
   usermod --append --groups docker "$APPLIANCE_USER"
+  # adm: nginx's rotated logs are www-data:adm 0640 (nginx:access-logs reads them)
+  if getent group adm >/dev/null; then
+    usermod --append --groups adm "$APPLIANCE_USER"
+  fi
   local group
   group=$(id -gn "$APPLIANCE_USER")
   if [ ! -d "$APPLIANCE_HOME" ]; then

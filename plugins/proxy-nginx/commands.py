@@ -36,3 +36,32 @@ def show_config(ctx: Context) -> int:
         raise NotFound(f"{app.name} has no nginx config yet: deploy it first")
     ctx.out.raw(path.read_text().rstrip("\n"))
     return 0
+
+
+def access_logs(ctx: Context) -> int:
+    return _logs(ctx, "access")
+
+
+def error_logs(ctx: Context) -> int:
+    return _logs(ctx, "error")
+
+
+def _logs(ctx: Context, kind: str) -> int:
+    from typing import Any
+
+    from . import logfiles
+
+    def configure(p: Any) -> None:
+        p.add_argument("app")
+        p.add_argument("-n", "--num", type=int, default=100, help="lines to show (0: all)")
+        p.add_argument("-t", "--tail", action="store_true", help="keep following the file")
+
+    ns = ctx.parse(configure)
+    app = App(ns.app).require()
+    file = logfiles.path(app, kind)
+    lines, end = logfiles.last_lines(file, max(ns.num, 0))
+    for line in lines:
+        ctx.out.raw(line)
+    if ns.tail:
+        logfiles.follow(file, end, ctx.out.raw)
+    return 0
