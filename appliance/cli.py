@@ -68,6 +68,10 @@ def run(argv: list[str], via_ssh: bool = False) -> int:
     if name == "ssh" and not via_ssh:
         return ssh_entry(args)
     drop_privileges()
+    if name == "daemon" and not via_ssh:
+        from appliance import daemon
+
+        return daemon.main(args)
 
     from appliance.output import Output
     from appliance.plugins import Registry

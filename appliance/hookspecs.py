@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from appliance.markers import hookimpl, hookspec
 
 if TYPE_CHECKING:
+    from appliance.daemon import Daemon
     from appliance.deploy import Container, Deploy, Target
     from appliance.output import Output
     from appliance.state import App
@@ -263,4 +264,19 @@ def appliance_container_created(app: App, container: Container, phase: str) -> N
     `phase` is as for `appliance_container_options`. For engine-level setup that
     create options cannot express (joining a second network). Raising removes the
     container and fails what was starting it. Built-in: network.
+    """
+
+
+@hookspec
+def appliance_daemon_start(daemon: Daemon) -> None:
+    """Event (isolated): `appliance daemon` is starting; register the plugin's
+    background work on `daemon` and return at once.
+
+    `daemon.every(seconds, fn, name, align=False)` runs `fn()` periodically,
+    `daemon.thread(fn, name)` runs a long-lived `fn()` (started again with back-off
+    if it ends), `daemon.watch(path, fn, recursive=False)` calls `fn(paths)` when
+    files under `path` change, `daemon.kick(name)` runs a periodic job now,
+    `daemon.wait(seconds)` sleeps and says whether the daemon is stopping. A failing
+    callback is logged with the plugin's name. Nothing may depend on the daemon
+    running. Built-in: scheduler-docker, proxy-nginx, cron.
     """

@@ -1073,6 +1073,56 @@ def test_a_killed_deploy_is_cleaned_up_by_the_next_command(
     assert not (root / "apps" / "hello" / "deploying").exists()
 
 
+# --- the daemon -------------------------------------------------------------------
+
+
+def test_hook_appliance_daemon_start(root: Path) -> None:
+    import io
+    import time
+
+    from appliance.daemon import Daemon, load_plugins
+
+    add_plugin(
+        root,
+        "heartbeat",
+        RECORDER
+        + """
+@hookimpl
+def appliance_daemon_start(daemon):
+    record("appliance_daemon_start", pid=daemon.to_dict()["pid"])
+    daemon.every(0.05, lambda: record("beat"), "heartbeat")
+""",
+    )
+    add_plugin(
+        root,
+        "shell-daemon",
+        triggers={
+            "appliance_daemon_start": """
+                #!/bin/sh
+                cat > "$APPLIANCE_ROOT/daemon-start.json"
+            """
+        },
+    )
+    daemon = Daemon(stream=io.StringIO())
+    started = load_plugins(daemon)
+    assert {"heartbeat", "shell-daemon"} <= set(started)
+    assert daemon.jobs["heartbeat"].plugin == "heartbeat"
+    payload = json.loads((root / "daemon-start.json").read_text())
+    assert payload["daemon"]["pid"] == calls(root, "appliance_daemon_start")[0]["pid"]
+    for name, job in list(daemon.jobs.items()):
+        if job.plugin != "heartbeat":
+            del daemon.jobs[name]  # the built-in jobs talk to Docker and nginx
+    daemon.watches.clear()
+    daemon.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(calls(root, "beat")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(calls(root, "beat")) >= 2
+    finally:
+        daemon.stop(timeout=2)
+
+
 # --- container options (scheduler-docker merges them; no Docker needed to merge) ------
 
 CONTAINER_OPTIONS = (
