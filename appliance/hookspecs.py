@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from appliance.markers import hookimpl, hookspec
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from appliance.daemon import Daemon
     from appliance.deploy import Container, Deploy, Target
     from appliance.output import Output
@@ -238,6 +240,13 @@ def appliance_image_prepare(image: str) -> dict[str, Any] | None:
     """Decision: make `image` available (pull it if it is missing) for `git:from-image`
     and return `{"procfile": TEXT | None, "app_json": TEXT | None}` read from its
     working directory. Built-in: scheduler-docker."""
+
+
+@hookspec(firstresult=True)
+def appliance_source_checkout(app: App, rev: str, dest: Path) -> bool | None:
+    """Decision: write the source tree of revision `rev` of `app` (as recorded in a
+    release) into the empty directory `dest`, for `ps:rebuild`. Return True once done,
+    None if this plugin does not keep the app's source. Built-in: git."""
 
 
 @hookspec

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from appliance import validate
@@ -52,6 +53,15 @@ def appliance_ssh_command(argv: list[str], user: str, out: Output) -> int | None
 @hookimpl
 def appliance_app_created(app: App, out: Output) -> None:
     repo.ensure(app)
+
+
+@hookimpl(trylast=True)
+def appliance_source_checkout(app: App, rev: str, dest: Path) -> bool | None:
+    """The tree of `rev` from the app's bare repository, for ps:rebuild."""
+    if not (repo.repo_path(app) / "HEAD").is_file():
+        return None
+    repo.extract(repo.repo_path(app), rev, dest)
+    return True
 
 
 @hookimpl

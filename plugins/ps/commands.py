@@ -75,3 +75,36 @@ def _in_force(app: App) -> dict[str, int]:
     return formation.scale(
         app, release.procfile if release else {}, release.app_json if release else {}
     )
+
+
+def rebuild(ctx: Context) -> int:
+    """Build the current release's git revision again, from the app's repository and
+    without reusing the image of an unchanged tree, and deploy it as a new release."""
+    import tempfile
+    from pathlib import Path
+
+    from appliance.errors import UserError
+
+    ns = ctx.parse(lambda p: p.add_argument("app"))
+    app = App(ns.app).require()
+    current = releases.require_current(app)
+    if not current.rev:
+        raise UserError(
+            f"{app.name} {current.name} was not deployed from a git push: nothing to rebuild"
+        )
+    ctx.out.section(f"Rebuilding {app.name} from {current.rev[:7]} ({current.name})")
+    with tempfile.TemporaryDirectory(prefix=f"appliance-{app.name}-") as tmp:
+        source = Path(tmp)
+        if not ctx.hooks.call("appliance_source_checkout", app=app, rev=current.rev, dest=source):
+            raise UserError(f"no installed plugin keeps the source of {app.name}")
+        # No `tree`: the build key is unknown, so the image of this tree is not reused.
+        pipeline.deploy(
+            app,
+            ctx.hooks,
+            ctx.out,
+            user=ctx.user,
+            summary=f"Rebuild {current.rev[:7]}",
+            source_dir=source,
+            rev=current.rev,
+        )
+    return 0

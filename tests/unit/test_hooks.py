@@ -1292,3 +1292,29 @@ def run_cli(*argv: str) -> Any:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main(list(argv))
     return type("Result", (), {"code": code, "out": out.getvalue(), "err": err.getvalue()})
+
+
+def test_hook_appliance_source_checkout(platform: Platform, root: Path, run) -> None:
+    add_plugin(
+        root,
+        "sources",
+        RECORDER
+        + """
+@hookimpl
+def appliance_source_checkout(app, rev, dest):
+    record("appliance_source_checkout", app=app.name, rev=rev, empty=not any(dest.iterdir()))
+    (dest / "app.txt").write_text("rebuilt\\n")
+    return True
+""",
+    )
+    assert run("ps:rebuild", "hello").code == 1  # nothing deployed yet
+    platform.deploy()
+    rebuilt = run("ps:rebuild", "hello")
+    assert rebuilt.code == 0, rebuilt.err
+    (checkout,) = calls(root, "appliance_source_checkout")
+    assert checkout["rev"] == "0123456789abcdef0123456789abcdef01234567"
+    assert (checkout["plugin"], checkout["app"], checkout["empty"]) == ("sources", "hello", True)
+    assert platform.release() == 2
+    assert len(calls(root, "appliance_build")) == 2  # built again, not reused
+    latest = json.loads(run("releases", "hello", "--format", "json").out)[0]
+    assert latest["summary"] == "Rebuild 0123456" and latest["rev"].startswith("0123456")
