@@ -1,0 +1,22 @@
+"""Persistent storage: directories of the storage base mounted into every container
+of an app, one-off containers included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance.hookspecs import hookimpl
+from appliance.state import App
+
+from . import store
+
+
+@hookimpl
+def appliance_container_options(app: App, process: str, phase: str) -> dict[str, Any]:
+    mounts = store.mounts(app)
+    return {"volumes": [m.volume() for m in mounts]} if mounts else {}
+
+
+@hookimpl
+def appliance_app_report(app: App) -> dict[str, Any]:
+    return {"Storage mounts": ", ".join(str(m) for m in store.mounts(app)) or "none"}

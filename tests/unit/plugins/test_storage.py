@@ -1,0 +1,156 @@
+"""The storage plugin: mounts confined to the storage base (symlinks resolved), and
+the root helper that creates storage directories, refusing what it must."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from appliance import templates
+from appliance.plugins import Registry
+from appliance.state import App
+
+
+def _plugin() -> Any:
+    registry = Registry()
+    return registry.import_module(registry.get("storage"))
+
+
+def _helper() -> Any:
+    path = str(templates.builtin_dir() / "system" / "storage-directory")
+    loader = importlib.machinery.SourceFileLoader("storage_directory", path)
+    spec = importlib.util.spec_from_loader("storage_directory", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def base(tmp_path: Path, run) -> Path:
+    storage = tmp_path / "storage"
+    (storage / "data").mkdir(parents=True)
+    from appliance import state
+
+    state.global_settings().set("storage", "base", str(storage))
+    assert run("apps:create", "hello").code == 0
+    return storage
+
+
+def test_mount_list_unmount(run, base: Path) -> None:
+    mounted = run("storage:mount", "hello", f"{base}/data:/app/data")
+    assert mounted.code == 0, mounted.err
+    assert run("storage:mount", "hello", f"{base}/data:/srv/ro:ro").code == 0
+    listed = json.loads(run("storage:list", "hello", "--format", "json").out)
+    assert listed == [
+        {"host": f"{base}/data", "container": "/app/data", "mode": "rw"},
+        {"host": f"{base}/data", "container": "/srv/ro", "mode": "ro"},
+    ]
+    options = _plugin().appliance_container_options(App("hello"), "web", "deploy")
+    assert options == {"volumes": [f"{base}/data:/app/data:rw", f"{base}/data:/srv/ro:ro"]}
+    again = run("storage:mount", "hello", f"{base}/data:/app/data")
+    assert again.code != 0 and "already mounts something at /app/data" in again.err
+    assert run("storage:unmount", "hello", f"{base}/data:/srv/ro").code == 0
+    assert run("storage:unmount", "hello", f"{base}/data:/srv/ro").code != 0
+    assert len(json.loads(run("storage:list", "hello", "--format", "json").out)) == 1
+
+
+@pytest.mark.parametrize(
+    "mount, message",
+    [
+        ("/etc:/etc", "not inside the storage base"),
+        ("BASE/../escape:/data", "without '.' or '..'"),
+        ("BASE:/data", "not inside the storage base"),
+        ("relative:/data", "invalid host directory"),
+        ("BASE/data:/proc/x", "cannot mount over /proc/x"),
+        ("BASE/data:/", "invalid container directory"),
+        ("BASE/data:/data:rx", "invalid mount"),
+        ("BASE/data", "invalid mount"),
+        ("BASE/missing:/data", "storage:ensure-directory missing"),
+        ("BASE/link:/data", "not inside the storage base"),
+        ("BASE/da ta:/data", "invalid host directory"),
+    ],
+)
+def test_bad_mounts_are_refused(
+    run, base: Path, tmp_path: Path, mount: str, message: str
+) -> None:
+    (base / "link").symlink_to(tmp_path)  # inside the base, but leads out of it
+    result = run("storage:mount", "hello", mount.replace("BASE", str(base)))
+    assert result.code != 0 and message in result.err, result.err
+    assert App("hello").settings.get("storage", "mounts") is None
+
+
+def test_a_symlink_swapped_in_later_fails_the_deploy(run, base: Path, tmp_path: Path) -> None:
+    assert run("storage:mount", "hello", f"{base}/data:/data").code == 0
+    (base / "data").rmdir()
+    (base / "data").symlink_to(tmp_path)
+    from appliance.errors import UserError
+
+    with pytest.raises(UserError, match="not inside the storage base"):
+        _plugin().appliance_container_options(App("hello"), "web", "deploy")
+
+
+def test_set_global_base(run) -> None:
+    assert run("storage:set-global", "base", "relative/dir").code != 0
+    assert run("storage:set-global", "base", "/").code != 0
+    assert run("storage:set-global", "base", "/srv/storage").code == 0
+    shown = json.loads(run("storage:report", "--format", "json").out)
+    assert shown == {"base": "/srv/storage"}
+    assert run("storage:set-global", "base").code == 0
+    assert json.loads(run("storage:report", "--format", "json").out)["base"] == (
+        "/var/lib/appliance-storage"
+    )
+
+
+@pytest.mark.parametrize("owner", ["nobody", "-1", "70000", "1000:1000"])
+def test_ensure_directory_refuses_bad_owners(run, owner: str) -> None:
+    result = run("storage:ensure-directory", "data", "--chown", owner)
+    assert result.code != 0 and "invalid --chown" in result.err
+
+
+@pytest.mark.parametrize("name", ["..", ".hidden", "a/b", "", "x" * 101])
+def test_ensure_directory_refuses_bad_names(run, name: str) -> None:
+    result = run("storage:ensure-directory", name)
+    assert result.code != 0 and "invalid directory name" in result.err
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the helper runs as root")
+def test_helper_creates_marks_and_refuses(tmp_path: Path) -> None:
+    helper = _helper()
+    fresh = tmp_path / "fresh-base"
+    made = helper.ensure(str(fresh), "data", "1000")
+    assert made == f"{fresh}/data"
+    assert (fresh / ".appliance-storage").is_file()
+    assert os.stat(made).st_uid == 1000 and os.stat(fresh).st_uid == 0
+    (fresh / "data" / "file").write_text("x")
+    os.symlink("/etc/hostname", fresh / "data" / "link")
+    helper.ensure(str(fresh), "data", "2000")  # again, with another owner: recursive
+    assert os.stat(fresh / "data" / "file").st_uid == 2000
+    assert os.stat("/etc/hostname").st_uid == 0  # a symlink is never followed
+
+    unmarked = tmp_path / "unmarked"
+    unmarked.mkdir()
+    for base, name, owner, why in [
+        (str(unmarked), "data", "0", "was not made for storage"),
+        ("/etc", "data", "0", "a system directory"),
+        ("/usr/local/x", "data", "0", "a system directory"),
+        (f"{fresh}/../fresh-base", "data", "0", "without '..'"),
+        ("relative", "data", "0", "an absolute path"),
+        (str(fresh), "..", "0", "invalid directory name"),
+        (str(fresh), "data", "99999", "invalid owner"),
+    ]:
+        with pytest.raises(helper.Refused, match=why):
+            helper.ensure(base, name, owner)
+    os.symlink(fresh, tmp_path / "via-link")
+    with pytest.raises(helper.Refused, match="symlink"):
+        helper.ensure(str(tmp_path / "via-link"), "data", "0")
+    (fresh / "file-not-dir").write_text("")
+    with pytest.raises(helper.Refused, match="not a directory"):
+        helper.ensure(str(fresh), "file-not-dir", "0")
+    assert helper.main(["/etc", "x", "0"]) == 2
