@@ -85,6 +85,7 @@ def test_buildpack_push_cache_and_failed_compile(
     assert "remote: -----> Installing tiny from the buildpack's own package" in log
     assert "cache empty: first build" in log
     assert "remote: -----> tiny-after saw TINY_EXPORTED=from-tiny" in log
+    assert "remote: -----> tiny-after ran at nice 10, best-effort: prio 7" in log
     assert "Default types for buildpack -> web" in log
     assert host.get(app) == (200, body())
     release = json.loads(host.ssh("releases:info", app, "v1", "--format", "json").stdout)
