@@ -22,6 +22,7 @@ BIN_LINK=/usr/local/bin/appliance
 NGINX_CONF=/etc/nginx/conf.d/appliance.conf
 SUDOERS_FILE=/etc/sudoers.d/appliance
 RELOAD_HELPER=/usr/local/lib/appliance/nginx-reload
+STORAGE_HELPER=/usr/local/lib/appliance/storage-directory
 LIMITS_HELPER=/usr/local/lib/appliance/build-limits
 DEFAULT_SOURCE=git+https://github.com/appliance-paas/appliance.git
 DOCKERD_LOG=/var/log/dockerd.log
@@ -332,6 +333,16 @@ install_limits_helper() {
   info "installed $LIMITS_HELPER (memory, CPU and IO limits of BuildKit's build steps)"
 }
 
+install_storage_helper() {
+  step "Installing the storage directory helper"
+  local source
+  source=$("$VENV_DIR/bin/python" -c 'from appliance import templates; print(templates.builtin_dir() / "system" / "storage-directory")')
+  [ -f "$source" ] || die "storage-directory is missing from the installed package"
+  install -d -m 755 -o root -g root "$(dirname "$STORAGE_HELPER")"
+  install -m 755 -o root -g root "$source" "$STORAGE_HELPER"
+  info "installed $STORAGE_HELPER (storage:ensure-directory, inside the storage base only)"
+}
+
 setup_sudoers() {
   step "Configuring sudo"
   local tmp
@@ -340,6 +351,7 @@ setup_sudoers() {
 # Managed by appliance install.sh: the appliance user may test and reload nginx,
 # and set the build limits (the helper accepts one argument, like 700m or none).
 $APPLIANCE_USER ALL=(root) NOPASSWD: /usr/sbin/nginx -t, /usr/sbin/nginx -s reload, /usr/sbin/nginx -t -q, $RELOAD_HELPER ""
+$APPLIANCE_USER ALL=(root) NOPASSWD: $STORAGE_HELPER *
 $APPLIANCE_USER ALL=(root) NOPASSWD: $LIMITS_HELPER *
 EOF
   if ! visudo -cf "$tmp" >/dev/null; then
@@ -534,6 +546,7 @@ main() {
   install_appliance
   setup_nginx
   install_reload_helper
+  install_storage_helper
   install_limits_helper
   setup_sudoers
   if [ "$NO_START" -eq 0 ]; then
