@@ -74,7 +74,6 @@ def report(ctx: Context) -> int:
     if not data:
         ctx.out.raw("none (containers may use all the host's memory and CPUs)")
     for process, values in data.items():
-        memory = values.get("memory", "-")
-        cpu = values.get("cpu", "-")
-        ctx.out.raw(f"{process}: memory {memory} (swap capped), cpu {cpu}")
+        memory = f"{values['memory']} (swap capped)" if "memory" in values else "-"
+        ctx.out.raw(f"{process}: memory {memory}, cpu {values.get('cpu', '-')}")
     return 0

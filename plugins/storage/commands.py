@@ -66,6 +66,8 @@ def list_mounts(ctx: Context) -> int:
     ctx.out.raw(f"=====> {app.name} volume bind-mounts:")
     for m in found:
         ctx.out.raw(f"       {m}")
+    if not found:
+        ctx.out.raw("       none")
     return 0
 
 

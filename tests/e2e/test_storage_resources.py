@@ -53,7 +53,9 @@ def test_storage_limits_network_and_options(host: Host, tmp_path: Path) -> None:
             ok(host.ssh("apps:create", app))
             ok(host.ssh("checks:set", app, "wait-to-retire", "0"))
             ok(host.ssh("ps:scale", app, "web=1", "worker=0"))
-            ok(host.ssh("network:set", app, "attach-post-deploy", network))
+            # One joins when its containers are created, the other once its deploy is live.
+            phase = "attach-post-deploy" if app == first else "initial-network"
+            ok(host.ssh("network:set", app, phase, network))
         ok(host.ssh("storage:mount", first, f"{created}:/data"))
         ok(host.ssh("resource:limit", first, "--memory", "64m", "--cpu", "0.5"))
         extra_host = "'--add-host db.e2e.internal:10.11.12.13'"  # one word, as in Dokku
@@ -109,6 +111,11 @@ def test_storage_limits_network_and_options(host: Host, tmp_path: Path) -> None:
         assert reached.stdout.strip() == "dyno=web.1", reached.stderr
         report = json.loads(ok(host.ssh("network:report", first, "--format", "json")))
         assert report["attach-post-deploy"] == network
+        listed = json.loads(ok(host.ssh("network:list", "--format", "json")))
+        assert listed[network] == sorted([first, second])
+        peer = inspect(web_container(host, second))["NetworkSettings"]["Networks"]
+        assert list(peer) == [network]  # created on it: not on the default bridge
+        assert {f"{second}.web", f"{second}.web.1"} <= set(peer[network]["Aliases"])
     finally:
         for app in (first, second):
             host.ssh("apps:destroy", app, "--force")
