@@ -88,14 +88,15 @@ def rebuild(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app"))
     app = App(ns.app).require()
     current = releases.require_current(app)
-    if not current.rev:
+    rev = _revision_of(app, current)
+    if not rev:
         raise UserError(
-            f"{app.name} {current.name} was not deployed from a git push: nothing to rebuild"
+            f"{app.name} {current.name} was not built from a git push: nothing to rebuild"
         )
-    ctx.out.section(f"Rebuilding {app.name} from {current.rev[:7]} ({current.name})")
+    ctx.out.section(f"Rebuilding {app.name} from {rev[:7]} ({current.name})")
     with tempfile.TemporaryDirectory(prefix=f"appliance-{app.name}-") as tmp:
         source = Path(tmp)
-        if not ctx.hooks.call("appliance_source_checkout", app=app, rev=current.rev, dest=source):
+        if not ctx.hooks.call("appliance_source_checkout", app=app, rev=rev, dest=source):
             raise UserError(f"no installed plugin keeps the source of {app.name}")
         # No `tree`: the build key is unknown, so the image of this tree is not reused.
         pipeline.deploy(
@@ -103,8 +104,17 @@ def rebuild(ctx: Context) -> int:
             ctx.hooks,
             ctx.out,
             user=ctx.user,
-            summary=f"Rebuild {current.rev[:7]}",
+            summary=f"Rebuild {rev[:7]}",
             source_dir=source,
-            rev=current.rev,
+            rev=rev,
         )
     return 0
+
+
+def _revision_of(app: App, current: releases.Release) -> str:
+    """The revision the current release's image was built from: config changes and
+    rollbacks make releases without one, so look back for the push of that image."""
+    for release in reversed(releases.all_releases(app)):
+        if release.number <= current.number and release.image == current.image and release.rev:
+            return release.rev
+    return ""

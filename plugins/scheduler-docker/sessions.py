@@ -87,16 +87,20 @@ def enter(ctx: Context) -> int:
         p.add_argument("app")
         p.add_argument("rest", nargs=argparse.REMAINDER, metavar="[TYPE.N] [-- CMD...]")
 
-    ns = ctx.parse(configure)
-    app = App(ns.app).require()
-    rest = list(ns.rest)
+    # argparse drops a `--`, which separates the container from the command: split here.
+    raw = list(ctx.args)
+    head, command = (
+        (raw[: raw.index("--")], raw[raw.index("--") + 1 :]) if "--" in raw else (raw, [])
+    )
+    if not head or head[0].startswith("-"):
+        ctx.parse(configure)  # --help, or a usage error
+        raise UserError("usage: enter APP [TYPE.N] [-- COMMAND...]", code=2)
+    app = App(head[0]).require()
+    rest = head[1:]
     ref = None
-    if rest and rest[0] != "--":
-        if not CONTAINER_REF.match(rest[0]):
-            raise UserError(f"expected a container like web.1, got {rest[0]!r}", code=2)
+    if rest and CONTAINER_REF.match(rest[0]):
         ref = rest.pop(0)
-    if rest[:1] == ["--"]:
-        rest = rest[1:]
+    rest += command
     engine = c.client(timeout=86400)
     container = _pick(engine, app, ref)
     command = _command(rest)
@@ -111,8 +115,20 @@ def enter(ctx: Context) -> int:
         for chunk in api.exec_start(exec_id, stream=True):
             ctx.out.stream.write(chunk.decode(errors="replace"))
             ctx.out.stream.flush()
-    code = api.exec_inspect(exec_id).get("ExitCode")
-    return 1 if code is None else int(code)
+    return _exit_code(api, exec_id)
+
+
+def _exit_code(api: Any, exec_id: str) -> int:
+    """The exec's exit status; the engine may record it a moment after the stream ends."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while True:
+        found = api.exec_inspect(exec_id)
+        if not found.get("Running") or time.monotonic() > deadline:
+            code = found.get("ExitCode")
+            return 1 if code is None else int(code)
+        time.sleep(0.05)
 
 
 def run_list(ctx: Context) -> int:

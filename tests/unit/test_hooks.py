@@ -1309,12 +1309,14 @@ def appliance_source_checkout(app, rev, dest):
     )
     assert run("ps:rebuild", "hello").code == 1  # nothing deployed yet
     platform.deploy()
+    # A config change makes a release of the same image, without a revision.
+    platform.deploy(image=App("hello").settings.get("core", "image"), rev=None)
     rebuilt = run("ps:rebuild", "hello")
     assert rebuilt.code == 0, rebuilt.err
     (checkout,) = calls(root, "appliance_source_checkout")
     assert checkout["rev"] == "0123456789abcdef0123456789abcdef01234567"
     assert (checkout["plugin"], checkout["app"], checkout["empty"]) == ("sources", "hello", True)
-    assert platform.release() == 2
+    assert platform.release() == 3
     assert len(calls(root, "appliance_build")) == 2  # built again, not reused
     latest = json.loads(run("releases", "hello", "--format", "json").out)[0]
     assert latest["summary"] == "Rebuild 0123456" and latest["rev"].startswith("0123456")
