@@ -11,11 +11,14 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance import dockerfile_runs, state
 from appliance.errors import UserError
 from appliance.output import Output
+
+if TYPE_CHECKING:
+    from appliance.deploy import Deploy
 
 # The limits (`builder:set-global build-timeout|build-memory|build-slots`) live in
 # their own table: they shape no image, and every `builder*` table is an input of the
@@ -170,6 +173,35 @@ def dockerfile_in(context: Path, dockerfile: str) -> Path:
     return path
 
 
+BUILD_OPTIONS = ("extra_hosts", "shm_size")
+
+
+def extra_options(deploy: Deploy) -> dict[str, Any]:
+    """What plugins add to a build (`appliance_build_options`), merged: extra hosts add
+    up; a host or shm size two plugins set differently is an error naming both."""
+    from appliance.errors import PluginError
+
+    if deploy.hooks is None:
+        return {}
+    hosts: dict[str, str] = {}
+    merged: dict[str, Any] = {}
+    given_by: dict[str, str] = {}
+    for plugin, found in deploy.hooks.each("appliance_build_options", deploy=deploy):
+        found = found or {}
+        unknown = sorted(set(found) - set(BUILD_OPTIONS)) if isinstance(found, dict) else [found]
+        if unknown:
+            raise PluginError(f"plugin {plugin}: unsupported build options {unknown}")
+        for host, address in dict(found.get("extra_hosts") or {}).items():
+            if hosts.get(host, address) != address:
+                raise PluginError(f"plugins {given_by[host]} and {plugin} both set host {host}")
+            hosts[host], given_by[host] = str(address), plugin
+        if found.get("shm_size"):
+            if merged.get("shm_size", found["shm_size"]) != found["shm_size"]:
+                raise PluginError(f"plugins {given_by['shm']} and {plugin} both set shm_size")
+            merged["shm_size"], given_by["shm"] = str(found["shm_size"]), plugin
+    return {**({"extra_hosts": hosts} if hosts else {}), **merged}
+
+
 def sdk_build(
     *,
     context: Path,
@@ -178,6 +210,7 @@ def sdk_build(
     out: Output,
     buildargs: dict[str, str],
     labels: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Build with the Docker SDK's classic builder under the host's build limits
     (low CPU shares, `build-memory`, `build-timeout`, each shell-form RUN at a low CPU
@@ -219,6 +252,7 @@ def sdk_build(
                 buildargs=buildargs,
                 labels=labels or {},
                 container_limits=limits,
+                **_sdk_extra(extra or {}),
             )
             for chunk in stream:
                 if finished.is_set():
@@ -248,3 +282,15 @@ def sdk_build(
     client.close()
     if failure:
         raise failure[0]
+
+
+def _sdk_extra(extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra_options` as the SDK's classic build takes them (shm size in bytes)."""
+    from docker.utils import parse_bytes
+
+    found: dict[str, Any] = {}
+    if extra.get("extra_hosts"):
+        found["extra_hosts"] = dict(extra["extra_hosts"])
+    if extra.get("shm_size"):
+        found["shm_size"] = parse_bytes(str(extra["shm_size"]))
+    return found

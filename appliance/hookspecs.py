@@ -277,6 +277,17 @@ def appliance_container_created(app: App, container: Container, phase: str) -> N
 
 
 @hookspec
+def appliance_build_options(deploy: Deploy) -> dict[str, Any]:
+    """Collect: extra Docker options for building `deploy`, which every built-in
+    builder applies: `{"extra_hosts": {HOST: IP}, "shm_size": "128m"}` (nothing else).
+
+    Extra hosts of several plugins add up; a host or shm size two plugins set
+    differently is an error. Built-in: docker-options (its `build` phase).
+    """
+    return {}
+
+
+@hookspec
 def appliance_daemon_start(daemon: Daemon) -> None:
     """Event (isolated): `appliance daemon` is starting; register the plugin's
     background work on `daemon` and return at once.

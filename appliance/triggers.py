@@ -46,6 +46,7 @@ RETURNS_VALUE = {
     "appliance_image_exists",
     "appliance_image_prepare",
     "appliance_container_options",
+    "appliance_build_options",
     "appliance_source_checkout",
 }
 

@@ -80,4 +80,5 @@ def docker_build(deploy: Deploy, labels: dict[str, str], args: dict[str, str]) -
         out=deploy.out,
         buildargs=args,
         labels=labels,
+        extra=builds.extra_options(deploy),
     )

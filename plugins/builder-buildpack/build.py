@@ -237,6 +237,7 @@ class Session:
             options["mem_limit"] = builds.memory()
         if builds.blkio_weight():
             options["blkio_weight"] = builds.blkio_weight()
+        options.update(builds.extra_options(deploy))  # extra_hosts, shm_size
         try:
             self.container = self.engine.containers.create(self.stack, **options)
         except docker.errors.APIError as exc:

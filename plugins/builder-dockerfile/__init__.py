@@ -54,6 +54,7 @@ def appliance_build(deploy: Deploy) -> str | None:
             ca_bundle=ca_bundle,
             out=out,
             timeout=builds.timeout(),
+            extra=builds.extra_options(deploy),
         )
     else:
         if ca_bundle:
@@ -64,5 +65,6 @@ def appliance_build(deploy: Deploy) -> str | None:
             tag=deploy.image_tag,
             out=out,
             buildargs=build_args(deploy),
+            extra=builds.extra_options(deploy),
         )
     return deploy.image_tag

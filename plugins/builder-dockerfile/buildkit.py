@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 from appliance import builds, dockerfile_runs
 from appliance.errors import UserError
@@ -76,6 +77,7 @@ def build(
     ca_bundle: str | None,
     out: Output,
     timeout: int,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     docker = cli()
     if docker is None:
@@ -92,6 +94,10 @@ def build(
         argv = [docker, "build", "--progress=plain", "-f", str(generated), "-t", tag]
         if ca_bundle:
             argv += ["--secret", f"id=appliance-ca,src={ca_bundle}"]
+        for host, address in (extra or {}).get("extra_hosts", {}).items():
+            argv += ["--add-host", f"{host}:{address}"]
+        if (extra or {}).get("shm_size"):
+            argv += ["--shm-size", str((extra or {})["shm_size"])]
         for key in build_args:
             argv += ["--build-arg", key]  # the value comes from the environment, not argv
         argv.append(str(context))

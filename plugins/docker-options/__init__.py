@@ -1,10 +1,12 @@
-"""Extra Docker options per phase: `deploy` options reach the app's containers
-(restored ones too), `run` options its one-off containers."""
+"""Extra Docker options per phase: `build` options its builds (extra hosts and the
+shm size only), `deploy` options the app's containers (restored ones too), `run`
+options its one-off containers."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from appliance.deploy import Deploy
 from appliance.hookspecs import hookimpl
 from appliance.state import App
 
@@ -19,8 +21,15 @@ def appliance_container_options(app: App, process: str, phase: str) -> dict[str,
 
 
 @hookimpl
+def appliance_build_options(deploy: Deploy) -> dict[str, Any]:
+    from . import parse
+
+    return parse.container_kwargs(store.options(deploy.app, "build"))
+
+
+@hookimpl
 def appliance_app_report(app: App) -> dict[str, Any]:
     return {
         f"Docker options ({phase})": " ".join(store.stored(app, phase)) or "none"
-        for phase in ("deploy", "run")
+        for phase in ("build", "deploy", "run")
     }

@@ -12,6 +12,7 @@ from appliance.state import App
 from . import parse, store
 
 APPLIES = "applies at the next deploy or ps:restart"
+APPLIES_TO_BUILDS = "builds use it from the next push or ps:rebuild"
 
 
 def _args(ctx: Context, usage: str) -> tuple[App, list[str], list[str]]:
@@ -22,8 +23,10 @@ def _args(ctx: Context, usage: str) -> tuple[App, list[str], list[str]]:
 
 
 def add(ctx: Context) -> int:
-    app, phases, words = _args(ctx, "APP deploy|run[,...] OPTION...")
+    app, phases, words = _args(ctx, "APP build|deploy|run[,...] OPTION...")
     wanted = parse.parse(words)
+    if "build" in phases:
+        parse.check_build(wanted)
     remote = not ctx.user.startswith("local:")
     reaching = [str(o) for o in wanted if parse.host_only(o)]
     if remote and reaching:
@@ -36,12 +39,13 @@ def add(ctx: Context) -> int:
             found = store.options(app, phase)
             store.save(app, phase, [*found, *(o for o in wanted if o not in found)])
     shown = " ".join(str(o) for o in wanted)
-    ctx.out.section(f"Docker options of {app.name} ({', '.join(phases)}): {shown}; {APPLIES}")
+    when = APPLIES_TO_BUILDS if phases == ["build"] else APPLIES
+    ctx.out.section(f"Docker options of {app.name} ({', '.join(phases)}): {shown}; {when}")
     return 0
 
 
 def remove(ctx: Context) -> int:
-    app, phases, words = _args(ctx, "APP deploy|run[,...] OPTION...")
+    app, phases, words = _args(ctx, "APP build|deploy|run[,...] OPTION...")
     gone = parse.parse(words)
     with app.lock(timeout=pipeline.lock_timeout(app), what="docker-options:remove"):
         for phase in phases:
@@ -56,7 +60,7 @@ def remove(ctx: Context) -> int:
 
 def clear(ctx: Context) -> int:
     if not ctx.args or len(ctx.args) > 2 or ctx.args[0].startswith("-"):
-        raise UserError("usage: appliance docker-options:clear APP [deploy|run]", code=2)
+        raise UserError("usage: appliance docker-options:clear APP [build|deploy|run]", code=2)
     app = App(ctx.args[0]).require()
     phases = parse.phases(ctx.args[1]) if len(ctx.args) == 2 else list(parse.PHASES)
     with app.lock(timeout=pipeline.lock_timeout(app), what="docker-options:clear"):

@@ -16,7 +16,8 @@ from typing import Any
 
 from appliance.errors import UserError
 
-PHASES = ("deploy", "run")
+PHASES = ("build", "deploy", "run")
+BUILD_FLAGS = ("--add-host", "--shm-size")
 
 OWNED_ELSEWHERE = {
     ("-v", "--volume", "--mount", "--volumes-from"): "use storage:mount",
@@ -180,14 +181,10 @@ def supported() -> str:
 
 def phases(text: str) -> list[str]:
     found = [p.strip() for p in text.split(",") if p.strip()]
-    if "build" in found:
-        raise UserError(
-            "build options are not supported: a build takes its settings from "
-            "builder:set and the Dockerfile; use deploy or run"
-        )
     bad = [p for p in found if p not in PHASES]
     if not found or bad:
-        raise UserError(f"invalid phase {text!r}: deploy, run, or both as deploy,run", code=2)
+        raise UserError(f"invalid phase {text!r}: build, deploy, run, or several: deploy,run",
+                        code=2)  # fmt: skip
     return list(dict.fromkeys(found))
 
 
@@ -235,6 +232,15 @@ def parse(words: list[str]) -> list[Option]:
     if not options:
         raise UserError("give at least one option", code=2)
     return options
+
+
+def check_build(options: list[Option]) -> None:
+    """A build takes only extra hosts and a /dev/shm size."""
+    other = [str(o) for o in options if o.flag not in BUILD_FLAGS]
+    if other:
+        raise UserError(
+            f"{', '.join(other)} cannot apply to builds: only {' and '.join(BUILD_FLAGS)} do"
+        )
 
 
 def host_only(option: Option) -> bool:

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .conftest import Host, make_repo
+from .conftest import Host, commit, make_repo
 
 FETCH = (
     "'import urllib.request as u; "
@@ -44,6 +44,10 @@ def test_storage_limits_network_and_options(host: Host, tmp_path: Path) -> None:
     network = f"e2e-net-{secrets.token_hex(3)}"
     directory = f"e2e-{secrets.token_hex(3)}"
     repo = make_repo(tmp_path, "workers")
+    build_host = f"build-{secrets.token_hex(3)}.e2e.internal"  # unique: no cached layer
+    with open(repo / "Dockerfile", "a") as dockerfile:
+        dockerfile.write(f"RUN (getent hosts {build_host} || echo none) > /build-hosts\n")
+    commit(repo, "see the build's extra host")
     created = ""
     try:
         created = ok(host.ssh("storage:ensure-directory", directory)).split()[3]
@@ -60,11 +64,13 @@ def test_storage_limits_network_and_options(host: Host, tmp_path: Path) -> None:
         ok(host.ssh("resource:limit", first, "--memory", "64m", "--cpu", "0.5"))
         extra_host = "'--add-host db.e2e.internal:10.11.12.13'"  # one word, as in Dokku
         ok(host.ssh("docker-options:add", first, "deploy,run", extra_host))
+        ok(host.ssh("docker-options:add", first, "build", f"--add-host={build_host}:10.20.30.40"))
 
         refused = {
             ("storage:mount", first, "/etc:/etc"): "not inside the storage base",
             ("docker-options:add", first, "deploy", "-v", "/etc:/etc"): "use storage:mount",
             ("docker-options:add", first, "deploy", "--privileged"): "never allowed",
+            ("docker-options:add", first, "build", "--init"): "cannot apply to builds",
             ("docker-options:add", first, "run", "--device=/dev/fuse"): "reaches into the host",
             ("network:destroy", network, "--force"): "is used by",
         }  # fmt: skip
@@ -90,6 +96,9 @@ def test_storage_limits_network_and_options(host: Host, tmp_path: Path) -> None:
         assert seen[0] == str(64 * 2**20) and seen[1] in ("50000", "50000 100000"), seen
         hosts = ok(host.ssh("run", first, "cat", "/etc/hosts"))
         assert "10.11.12.13\tdb.e2e.internal" in hosts
+        assert ok(host.ssh("run", first, "cat", "/build-hosts")).split() == [
+            "10.20.30.40", build_host
+        ]  # the build's own extra host, seen by its RUN step
         answer = ok(host.ssh("run", first, "python3", "-c", FETCH.format(target=f"{second}.web")))
         assert answer.strip() == "dyno=web.1"
 

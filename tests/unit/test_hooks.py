@@ -1320,3 +1320,44 @@ def appliance_source_checkout(app, rev, dest):
     assert len(calls(root, "appliance_build")) == 2  # built again, not reused
     latest = json.loads(run("releases", "hello", "--format", "json").out)[0]
     assert latest["summary"] == "Rebuild 0123456" and latest["rev"].startswith("0123456")
+
+
+def test_hook_appliance_build_options(root: Path, run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builders get what plugins add to a build, merged by appliance.builds."""
+    from appliance import builds
+
+    assert run("apps:create", "hello").code == 0
+    add_plugin(
+        root,
+        "build-hosts",
+        RECORDER
+        + """
+@hookimpl
+def appliance_build_options(deploy):
+    record("appliance_build_options", app=deploy.app.name)
+    return json.loads(os.environ.get("FAKE_BUILD", '{"extra_hosts": {"a.test": "10.0.0.1"}}'))
+""",
+    )
+    add_plugin(
+        root,
+        "sh-build",
+        triggers={
+            "appliance_build_options": """
+                #!/bin/sh
+                echo '{"extra_hosts": {"b.test": "10.0.0.2"}, "shm_size": "256m"}'
+            """
+        },
+    )
+    out = Output()
+    job = Deploy(app=App("hello"), out=out, id=1, release=1, user="a", hooks=Hooks(Registry(), out))
+    assert builds.extra_options(job) == {
+        "extra_hosts": {"a.test": "10.0.0.1", "b.test": "10.0.0.2"},
+        "shm_size": "256m",
+    }
+    assert calls(root, "appliance_build_options")[0]["app"] == "hello"
+    monkeypatch.setenv("FAKE_BUILD", '{"extra_hosts": {"b.test": "10.9.9.9"}}')
+    with pytest.raises(PluginError, match=r"plugins .* and .* both set host b\.test"):
+        builds.extra_options(job)
+    monkeypatch.setenv("FAKE_BUILD", '{"network_mode": "host"}')
+    with pytest.raises(PluginError, match=r"plugin build-hosts: unsupported build options"):
+        builds.extra_options(job)

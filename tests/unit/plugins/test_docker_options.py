@@ -28,7 +28,7 @@ def test_add_report_remove(run) -> None:
     shown = json.loads(run("docker-options:report", "hello", "--format", "json").out)
     common = ["--add-host=db.internal:10.0.0.5", "--shm-size=128m",
               "--ulimit=nofile=1024:2048", "--init"]  # fmt: skip
-    assert shown == {"deploy": common, "run": [*common, "--tmpfs=/scratch:size=64m"]}
+    assert shown == {"build": [], "deploy": common, "run": [*common, "--tmpfs=/scratch:size=64m"]}
     plugin = _module()
     deploy = plugin.appliance_container_options(App("hello"), "web", "restore")
     assert deploy == {
@@ -82,9 +82,19 @@ def test_refused_options(run, option: str, message: str) -> None:
 
 def test_phases(run) -> None:
     assert run("apps:create", "hello").code == 0
-    build = run("docker-options:add", "hello", "build", "--init")
-    assert build.code != 0 and "build options are not supported" in build.err
+    refused = run("docker-options:add", "hello", "build,deploy", "--add-host=a:1.2.3.4", "--init")
+    assert refused.code != 0 and "--init cannot apply to builds" in refused.err
     assert run("docker-options:add", "hello", "deploy,later", "--init").code == 2
+    added = run("docker-options:add", "hello", "build", "--add-host a.test:10.0.0.1",
+                "--shm-size=256m")  # fmt: skip
+    assert added.code == 0 and "from the next push" in added.out
+    from appliance.deploy import Deploy
+    from appliance.output import Output
+
+    job = Deploy(app=App("hello"), out=Output(), id=1, release=1, user="alice")
+    options = _module().appliance_build_options(deploy=job)
+    assert options == {"extra_hosts": {"a.test": "10.0.0.1"}, "shm_size": "256m"}
+    assert _module().appliance_container_options(App("hello"), "web", "deploy") == {}
 
 
 @pytest.mark.parametrize(
