@@ -235,6 +235,10 @@ def run(ctx: Context) -> int:
         from . import sessions
 
         return sessions.run_tty(app.name, release.image, release.config, argv)
+    if terminal.has_input():
+        from . import sessions
+
+        return sessions.run_piped(app.name, release.image, release.config, argv)
     return oneoff.run_attached(
         app.name, release.image, release.config, argv, ctx.out, ctx.hooks
     )

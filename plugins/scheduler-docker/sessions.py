@@ -42,6 +42,24 @@ def run_tty(app: str, image: str, env: dict[str, str], argv: list[str]) -> int:
         container.remove(force=True)
 
 
+def run_piped(app: str, image: str, env: dict[str, str], argv: list[str]) -> int:
+    """`ssh HOST run APP CMD < file`: the caller's stdin reaches the one-off process
+    (which reads EOF where it ends); stdout and stderr come back apart."""
+    from . import oneoff
+
+    engine = c.client(timeout=86400)
+    # docker-py sets StdinOnce with stdin_open: the process reads EOF where ours ends.
+    container = oneoff._one_off(engine, app, image, env, argv, stdin_open=True)
+    try:
+        params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+        sock = engine.api.attach_socket(container.id, params=params)
+        container.start()
+        terminal.pump_piped(terminal.raw_socket(sock))
+        return int(container.wait().get("StatusCode", 1))
+    finally:
+        container.remove(force=True)
+
+
 def _command(words: list[str]) -> list[str]:
     """One word is a shell line (as for `run`), several an argv; none, a shell."""
     if not words:

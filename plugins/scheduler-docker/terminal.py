@@ -97,3 +97,55 @@ def _write_all(fd: int, data: bytes) -> None:
     while data:
         written = os.write(fd, data)
         data = data[written:]
+
+
+def has_input() -> bool:
+    """Is there a stdin to forward (a pipe, a file, an SSH channel), not a terminal?"""
+    try:
+        return not sys.stdin.isatty() and sys.stdin.fileno() >= 0
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def pump_piped(sock: Any) -> None:
+    """Without a terminal: stdin to the socket until it ends (then the write side is
+    closed, so the process reads EOF), and the engine's multiplexed frames (8-byte
+    header: stream, 0, 0, 0, size) to stdout and stderr, until the process's side
+    closes. Never blocks on a process that does not read its input."""
+    import socket
+
+    stdin = sys.stdin.fileno()
+    outputs = {1: sys.stdout.fileno(), 2: sys.stderr.fileno()}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sock.setblocking(False)
+    reading, pending, frames = True, b"", b""
+    while True:
+        wanted = [sock, stdin] if reading and not pending else [sock]
+        try:
+            readable, writable, _ = select.select(wanted, [sock] if pending else [], [])
+        except InterruptedError:
+            continue
+        if sock in readable:
+            try:
+                data = sock.recv(65536)
+            except BlockingIOError:
+                data = None
+            if data == b"":
+                return
+            frames += data or b""
+            while len(frames) >= 8:
+                size = int.from_bytes(frames[4:8], "big")
+                if len(frames) < 8 + size:
+                    break
+                _write_all(outputs.get(frames[0], outputs[1]), frames[8 : 8 + size])
+                frames = frames[8 + size :]
+        if pending and sock in writable:
+            with contextlib.suppress(BlockingIOError):
+                pending = pending[sock.send(pending) :]
+        if reading and stdin in readable:
+            pending = os.read(stdin, 65536)
+            if not pending:
+                reading = False
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_WR)

@@ -112,6 +112,11 @@ def test_run_enter_and_one_offs(deployed: Deployed) -> None:
     assert deployed.tty("run", app, shlex.quote("exit 5")).returncode == 5
     plain = deployed.ssh("run", app, "tty")
     assert plain.returncode != 0 and "not a tty" in plain.stdout
+    piped = deployed.ssh("run", app, "cat", stdin="piped in\nand on\n")
+    assert (piped.returncode, piped.stdout) == (0, "piped in\nand on\n"), piped.stderr
+    counted = deployed.ssh("run", app, shlex.quote("wc -c; echo to-stderr >&2"),
+                           stdin="x" * 300_000)  # fmt: skip
+    assert (counted.stdout.strip(), counted.stderr.strip()) == ("300000", "to-stderr")
 
     assert deployed.ok("enter", app, "--", "printenv", "DYNO") == "web.1\n"
     assert deployed.ok("enter", app, "worker.1", "--", "printenv", "DYNO") == "worker.1\n"
