@@ -22,10 +22,13 @@ BIN_LINK=/usr/local/bin/appliance
 NGINX_CONF=/etc/nginx/conf.d/appliance.conf
 SUDOERS_FILE=/etc/sudoers.d/appliance
 RELOAD_HELPER=/usr/local/lib/appliance/nginx-reload
-STORAGE_HELPER=/usr/local/lib/appliance/storage-directory
 LIMITS_HELPER=/usr/local/lib/appliance/build-limits
+STORAGE_HELPER=/usr/local/lib/appliance/storage-directory
 DEFAULT_SOURCE=git+https://github.com/appliance-paas/appliance.git
 DOCKERD_LOG=/var/log/dockerd.log
+DAEMON_PIDFILE=/run/appliance/daemon.pid
+DAEMON_LOG=/var/log/appliance/daemon.log
+DAEMON_UNIT=/etc/systemd/system/appliance-daemon.service
 
 export DEBIAN_FRONTEND=noninteractive
 export GIT_TERMINAL_PROMPT=0 # pip's git clone must never wait for a password
@@ -54,7 +57,8 @@ Options:
                      requirement); default: the checkout containing this
                      script, else $APPLIANCE_SOURCE, else the GitHub repository
   --no-start         do not start docker, nginx and sshd
-  --start-only       only start docker, nginx and sshd (whatever isn't running)
+  --start-only       only start docker, nginx, sshd and the appliance daemon
+                     (whatever isn't running)
   -h, --help         show this help
 EOF
 }
@@ -351,8 +355,8 @@ setup_sudoers() {
 # Managed by appliance install.sh: the appliance user may test and reload nginx,
 # and set the build limits (the helper accepts one argument, like 700m or none).
 $APPLIANCE_USER ALL=(root) NOPASSWD: /usr/sbin/nginx -t, /usr/sbin/nginx -s reload, /usr/sbin/nginx -t -q, $RELOAD_HELPER ""
-$APPLIANCE_USER ALL=(root) NOPASSWD: $STORAGE_HELPER *
 $APPLIANCE_USER ALL=(root) NOPASSWD: $LIMITS_HELPER *
+$APPLIANCE_USER ALL=(root) NOPASSWD: $STORAGE_HELPER *
 EOF
   if ! visudo -cf "$tmp" >/dev/null; then
     rm -f "$tmp"
@@ -451,6 +455,81 @@ start_services() {
   fi
 }
 
+# --- the appliance daemon -------------------------------------------------------
+# `appliance daemon` restores containers after a Docker restart, re-renders vhosts
+# when templates change and runs cron. Nothing else depends on it. With systemd it is
+# a unit; without, it is started detached here, and nothing restarts it after a
+# reboot until `install.sh --start-only` (or a re-install) runs again.
+
+# daemon_pid: prints the pid of the running daemon; fails if there is none (a pid
+# file whose process is something else counts as none).
+daemon_pid() {
+  local pid
+  [ -s "$DAEMON_PIDFILE" ] || return 1
+  pid=$(cat "$DAEMON_PIDFILE" 2>/dev/null) || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+    grep -qF " daemon --pidfile $DAEMON_PIDFILE" || return 1
+  printf '%s\n' "$pid"
+}
+
+stop_daemon() {
+  local pid i
+  pid=$(daemon_pid) || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  info "daemon: pid $pid did not stop within 10 s, killed"
+}
+
+# start_daemon [restart]: starts the daemon unless it runs; with "restart", a
+# running one is stopped first so the new code runs.
+start_daemon() {
+  [ -x "$BIN_LINK" ] && [ -d "$STATE_DIR" ] || return 0
+  local group
+  group=$(id -gn "$APPLIANCE_USER")
+  install -d -m 755 -o "$APPLIANCE_USER" -g "$group" "$(dirname "$DAEMON_PIDFILE")" \
+    "$(dirname "$DAEMON_LOG")"
+  if [ -d /run/systemd/system ]; then
+    local source
+    source=$("$VENV_DIR/bin/python" -c 'from appliance import templates; print(templates.builtin_dir() / "system" / "appliance-daemon.service")')
+    if write_if_changed "$DAEMON_UNIT" 644 <"$source"; then
+      systemctl daemon-reload
+    fi
+    systemctl enable --quiet appliance-daemon
+    if [ "${1:-}" = restart ]; then
+      systemctl restart appliance-daemon
+    else
+      systemctl start appliance-daemon
+    fi
+    info "appliance daemon: running (systemd unit appliance-daemon)"
+    return 0
+  fi
+  local pid
+  if pid=$(daemon_pid); then
+    if [ "${1:-}" != restart ]; then
+      info "appliance daemon: running (pid $pid)"
+      return 0
+    fi
+    stop_daemon
+  fi
+  setsid "$BIN_LINK" daemon --pidfile "$DAEMON_PIDFILE" --log "$DAEMON_LOG" \
+    </dev/null >/dev/null 2>&1 &
+  local i
+  for i in $(seq 1 100); do
+    if pid=$(daemon_pid); then
+      info "appliance daemon: started (pid $pid, log: $DAEMON_LOG)"
+      return 0
+    fi
+    sleep 0.1
+  done
+  tail -n 5 "$DAEMON_LOG" >&2 2>/dev/null || true
+  info "appliance daemon: did not start (log: $DAEMON_LOG); apps and commands work without it"
+}
+
 # --- appliance configuration --------------------------------------------------
 
 configure_appliance() {
@@ -535,6 +614,7 @@ main() {
   check_system
   if [ "$START_ONLY" -eq 1 ]; then
     start_services
+    start_daemon
     return 0
   fi
   resolve_source
@@ -546,13 +626,16 @@ main() {
   install_appliance
   setup_nginx
   install_reload_helper
-  install_storage_helper
   install_limits_helper
+  install_storage_helper
   setup_sudoers
   if [ "$NO_START" -eq 0 ]; then
     start_services
   fi
   configure_appliance
+  if [ "$NO_START" -eq 0 ]; then
+    start_daemon restart
+  fi
   finish
 }
 

@@ -27,7 +27,7 @@ from appliance import state
 from appliance.errors import UserError
 
 HOOK = "appliance_daemon_start"
-HOUSEKEEPING = 5.0
+HOUSEKEEPING = 2.0
 """Seconds between checks for watched paths that appeared or disappeared."""
 DEBOUNCE = 0.5
 """Changes to a watched path are delivered once it has been quiet this long."""
@@ -83,6 +83,8 @@ class Watch:
     handle: Any = None
     pending: set[str] = field(default_factory=set)
     due: float = 0.0
+    appears: bool = False
+    """Deliver a change once it is watched: it appeared (or was added) while we ran."""
 
 
 class Daemon:
@@ -132,13 +134,14 @@ class Daemon:
         self, path: Path | str, fn: Callable[[list[str]], Any], recursive: bool = False
     ) -> None:
         """Call `fn(paths)` with the paths that changed under `path`, once changes have
-        stopped for half a second. `path` may not exist yet: it is watched once it does.
-        Watching the same path again does nothing."""
+        stopped for half a second. `path` may not exist yet: it is watched once it does,
+        and its appearing counts as a change (so does a path added while the daemon
+        runs: what it holds may be new). Watching the same path again does nothing."""
         key = str(Path(path))
         with self._lock:
             if key in self.watches:
                 return
-            self.watches[key] = Watch(Path(key), self.plugin, fn, recursive)
+            self.watches[key] = Watch(Path(key), self.plugin, fn, recursive, appears=self._started)
         if self._started:
             self._schedule(self.watches[key])
 
@@ -191,13 +194,15 @@ class Daemon:
                 self._observer.stop()
         deadline = time.monotonic() + timeout
         for thread in self.threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+            if not getattr(thread, "forever", False):  # those may block in a read: daemon threads
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def _launch(self, job: Job) -> None:
         target = self._periodic if job.seconds else self._forever
         thread = threading.Thread(
             target=target, args=(job,), name=f"{job.plugin}:{job.name}", daemon=True
         )
+        thread.forever = not job.seconds  # type: ignore[attr-defined]
         thread.start()
         self.threads.append(thread)
 
@@ -249,7 +254,10 @@ class Daemon:
 
     def _schedule(self, item: Watch) -> None:
         """Start watching `item.path` if it exists (else the housekeeping retries)."""
-        if item.handle is not None or not item.path.is_dir():
+        if item.handle is not None:
+            return
+        if not item.path.is_dir():
+            item.appears = True
             return
         from watchdog.events import FileSystemEventHandler
 
@@ -272,6 +280,12 @@ class Daemon:
             )
         except OSError as exc:
             self.log(f"cannot watch {item.path}: {exc}", item.plugin)
+            return
+        if item.appears:
+            item.appears = False
+            with self._lock:
+                item.pending.add(str(item.path))
+                item.due = time.monotonic() + DEBOUNCE
 
     def _housekeeping(self) -> None:
         """Deliver debounced changes; start watching paths that appeared, forget those

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time state-only commands with many apps: `apps:list` with 200 apps, `--help`,
+"""Time state-only commands with many apps: `apps:list` with 200 apps, `config:get`, `--help`,
 `version`, and `apps:report` of one app; then show where the import time goes.
 
     python3 bench/commands.py [--apps 200] [--runs 30] [--bin /usr/local/bin/appliance]
@@ -116,6 +116,12 @@ def main() -> None:
             timed([*argv, "apps:list", "--format", "json"], env, args.runs),
         )
         describe("apps:report app-007", timed([*argv, "apps:report", "app-007"], env, args.runs))
+        env_file = Path(tmp) / "apps" / "app-007" / "env.toml"
+        env_file.write_text('[vars]\nDATABASE_URL = "postgres://db/app"\n')
+        describe(
+            "config:get app-007 DATABASE_URL",
+            timed([*argv, "config:get", "app-007", "DATABASE_URL"], env, args.runs),
+        )
         import_profile(argv, env)
 
 

@@ -65,6 +65,14 @@ def appliance_app_urls(app: App) -> list[str]:
 
 
 @hookimpl
+def appliance_daemon_start(daemon: Any) -> None:
+    """Re-render vhosts when template overrides change."""
+    from . import watch
+
+    watch.start(daemon)
+
+
+@hookimpl
 def appliance_app_report(app: App) -> dict[str, Any]:
     return {
         "Proxy": "nginx",

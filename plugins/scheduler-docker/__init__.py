@@ -43,12 +43,15 @@ def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
         c.remove(leftovers, stop_timeout=0)
     targets: list[Target] = []
     started = []
+    ports: dict[str, int] = {}
     for process, count in formation.plan(deploy):
         for index in range(1, count + 1):
             container, port = _start_one(engine, deploy, process, index)
             started.append(container)
             if port:
                 targets.append(Target("127.0.0.1", port))
+                ports[f"{process}.{index}"] = port
+    remember_ports(deploy, ports)
     timeout = setting(app, "ready_timeout", 60)
     for container in started:
         if container.labels.get(c.LABEL_PROCESS) == "web":
@@ -59,22 +62,34 @@ def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
 
 
 def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[Any, int | None]:
-    app = deploy.app
-    name = f"{app.name}.{process}.{index}-d{deploy.id}"
-    web = process == "web"
-    port = c.free_port() if web else None
-    deploy.out.section(f"Starting {name}")
+    port = c.free_port() if process == "web" else None
+    deploy.out.section(f"Starting {container_name(deploy, process, index)}")
     assert deploy.hooks is not None and deploy.image is not None
     container = create_container(
         engine,
         deploy.hooks,
-        app,
+        deploy.app,
         deploy.image,
         process=process,
         phase="deploy",
         index=index,
+        **container_base(deploy, process, index, port),
+    )
+    container.start()
+    return container, port
+
+
+def container_name(deploy: Deploy, process: str, index: int) -> str:
+    return f"{deploy.app.name}.{process}.{index}-d{deploy.id}"
+
+
+def container_base(deploy: Deploy, process: str, index: int, port: int | None) -> dict[str, Any]:
+    """The scheduler's own create options for one container of `deploy`: a deploy and
+    the daemon's restore (reconcile.py) make a container the same way."""
+    app = deploy.app
+    return dict(
         command=process_command(deploy, process),
-        name=name,
+        name=container_name(deploy, process, index),
         hostname=f"{app.name}-{process}-{index}",
         environment={
             **deploy.env,
@@ -89,17 +104,28 @@ def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[A
             c.LABEL_PROCESS: process,
             c.LABEL_INDEX: str(index),
         },
-        ports={f"{c.CONTAINER_PORT}/tcp": ("127.0.0.1", port)} if web else {},
+        ports={f"{c.CONTAINER_PORT}/tcp": ("127.0.0.1", port)} if port else {},
         restart_policy=restart_policy(app),
         init=True,
     )
-    container.start()
-    return container, port
 
 
-DEFAULT_RESTART_POLICY = "unless-stopped"
+def remember_ports(deploy: Deploy, ports: dict[str, int]) -> None:
+    """The loopback port of each web container, by deploy: a container the daemon
+    creates again gets its old port, so nginx's upstream stays right."""
+    kept = {
+        key: value
+        for key, value in deploy.app.settings.table("scheduler-docker").get("ports", {}).items()
+        if key.isdigit() and int(key) >= (deploy.previous_deploy or 0)
+    }
+    kept[str(deploy.id)] = ports
+    deploy.app.settings.set("scheduler-docker", "ports", kept)
+
+
+DEFAULT_RESTART_POLICY = "on-failure:10"
 """The restart policy of an app's containers unless `ps:set APP restart-policy` says
-otherwise. unless-stopped brings the app back by itself after an engine restart."""
+otherwise. Docker restarts a crashing container up to 10 times; the daemon
+(reconcile.py) starts what Docker leaves stopped, after an engine restart too."""
 
 
 def restart_policy(app: App) -> dict[str, Any]:
@@ -220,6 +246,14 @@ def appliance_app_destroy(app: App, out: Output) -> None:
             if tag.startswith(f"appliance/{app.name}:"):
                 with contextlib.suppress(docker.errors.APIError):
                     untag(engine, tag)
+
+
+@hookimpl
+def appliance_daemon_start(daemon: Any) -> None:
+    """Follow Docker events and keep every app's live release running."""
+    from . import reconcile
+
+    reconcile.start(daemon)
 
 
 @hookimpl

@@ -14,7 +14,11 @@ from .options import create_container
 
 def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
     engine = c.client(timeout=3600)
-    name = f"{deploy.app.name}.run.{deploy.id}.{len(deploy.extra.setdefault('oneoff', []))}"
+    import secrets
+
+    # Unique even when several one-offs of one deploy run at once (cron entries).
+    count = len(deploy.extra.setdefault("oneoff", []))
+    name = f"{deploy.app.name}.run.{deploy.id}.{count}-{secrets.token_hex(2)}"
     deploy.extra["oneoff"].append(name)
     assert deploy.hooks is not None and deploy.image is not None
     container = create_container(

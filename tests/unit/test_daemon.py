@@ -196,3 +196,38 @@ def test_load_plugins_isolates_a_plugin_that_fails_to_start(root: Path) -> None:
         daemon.stream.getvalue()  # type: ignore[attr-defined]
     )
     assert threading.active_count() >= 1
+
+
+def test_web_ports_are_recorded_per_deploy_for_the_restore(root: Path) -> None:
+    """scheduler-docker remembers each web container's loopback port by deploy, so the
+    daemon recreates a missing container on the port nginx already points at."""
+    from types import SimpleNamespace
+
+    from appliance.deploy import Deploy
+    from appliance.output import Output
+    from appliance.plugins import Registry
+    from appliance.state import App
+
+    registry = Registry()
+    plugin = registry.get("scheduler-docker")
+    scheduler = registry.import_module(plugin)
+    reconcile = registry.import_module(plugin, "reconcile")
+    app = App("hello")
+    app.path.mkdir(parents=True)
+    app.settings.set("core", "created_at", "now")
+
+    def deploy(number: int, previous: int | None) -> Deploy:
+        return Deploy(app=app, out=Output(), id=number, release=number, user="t",
+                      previous_deploy=previous)  # fmt: skip
+
+    scheduler.remember_ports(deploy(1, None), {"web.1": 40001})
+    scheduler.remember_ports(deploy(2, 1), {"web.1": 40002, "web.2": 40003})
+    scheduler.remember_ports(deploy(3, 2), {"web.1": 40004})
+    assert reconcile.recorded_ports(app, 1) == {}  # older than the previous deploy
+    assert reconcile.recorded_ports(app, 2) == {"web.1": 40002, "web.2": 40003}
+    assert reconcile.recorded_ports(app, 3) == {"web.1": 40004}
+
+    published = SimpleNamespace(attrs={"HostConfig": {"PortBindings": {
+        "5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "40004"}]}}})  # fmt: skip
+    assert reconcile.published_port(published) == 40004
+    assert reconcile.published_port(SimpleNamespace(attrs={"HostConfig": {}})) is None
