@@ -48,7 +48,7 @@ def follow(file: Path, offset: int, emit: Callable[[str], None], interval: float
     the file away, go on with the new one from its start."""
     inode = file.stat().st_ino
     pending = b""
-    while True:
+    while not reader_gone():
         try:
             stat = file.stat()
         except FileNotFoundError:
@@ -65,3 +65,17 @@ def follow(file: Path, offset: int, emit: Callable[[str], None], interval: float
             for line in complete:
                 emit(line.decode(errors="replace"))
         time.sleep(interval)
+
+
+def reader_gone() -> bool:
+    """Has whoever reads our stdout gone (an SSH client that hung up)? Then stop
+    following, rather than wait for the next line to find out."""
+    import select
+    import sys
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLERR | select.POLLHUP)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False

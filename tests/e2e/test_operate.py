@@ -6,6 +6,7 @@ logs. One app serves every test of the module, to keep the run short."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shlex
 import subprocess
@@ -151,6 +152,37 @@ def test_report_health_policy_and_nginx_logs(deployed: Deployed) -> None:
     assert deployed.host.get(app, path)[0] == 200
     assert path in deployed.ok("nginx:access-logs", app, "-n", "20")
     assert deployed.ssh("nginx:error-logs", app).returncode in (0, 1)  # may not exist yet
+
+    command = f"nginx:access-logs {app} -t -n 1"
+    follower = subprocess.Popen(
+        ["ssh", "-i", str(deployed.host.key), *SSH_OPTIONS, "appliance@127.0.0.1", command],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert follower.stdout is not None
+    assert path in follower.stdout.readline()  # the last line, then it follows
+    followed = f"/followed-{secrets.token_hex(4)}"
+    assert deployed.host.get(app, followed)[0] == 200
+    assert followed in follower.stdout.readline()
+    assert following(command)
+    follower.kill()
+    follower.wait()
+    deadline = time.monotonic() + 10
+    while following(command) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not following(command)  # the host side stops once the client has gone
+
+
+def following(command: str) -> list[int]:
+    """Host processes serving this SSH command."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if f"SSH_ORIGINAL_COMMAND={command}".encode() in environ.split(b"\0"):
+            found.append(int(pid))
+    return found
 
 
 def test_rebuild_and_deploy_logs(deployed: Deployed) -> None:
