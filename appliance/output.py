@@ -58,6 +58,20 @@ class Output:
         if not self.json:
             self._write(text)
 
+    def reader_gone(self) -> bool:
+        """Has the reader of this output hung up (an SSH client that went away)? A
+        command that waits for something to print (following a log) asks this now and
+        then, instead of learning it only when the next line fails."""
+        import select
+
+        try:
+            poller = select.poll()
+            poller.register(self.stream.fileno(), select.POLLERR | select.POLLHUP)
+            events = poller.poll(0)
+        except (OSError, ValueError, AttributeError):
+            return False
+        return any(found & (select.POLLERR | select.POLLHUP) for _, found in events)
+
     def warn(self, text: str) -> None:
         for sink in list(self.sinks.values()):
             sink(f" !     {text}")

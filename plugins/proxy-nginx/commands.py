@@ -63,5 +63,5 @@ def _logs(ctx: Context, kind: str) -> int:
     for line in lines:
         ctx.out.raw(line)
     if ns.tail:
-        logfiles.follow(file, end, ctx.out.raw)
+        logfiles.follow(file, end, ctx.out.raw, ctx.out.reader_gone)
     return 0

@@ -43,9 +43,15 @@ def last_lines(file: Path, count: int) -> tuple[list[str], int]:
     return (lines[-count:] if count else lines), end
 
 
-def follow(file: Path, offset: int, emit: Callable[[str], None], interval: float = 0.5) -> None:
-    """Print what is appended from `offset` on, until interrupted; when logrotate moves
-    the file away, go on with the new one from its start."""
+def follow(
+    file: Path,
+    offset: int,
+    emit: Callable[[str], None],
+    reader_gone: Callable[[], bool],
+    interval: float = 0.5,
+) -> None:
+    """Print what is appended from `offset` on, until the reader has gone; when
+    logrotate moves the file away, go on with the new one from its start."""
     inode = file.stat().st_ino
     pending = b""
     while not reader_gone():
@@ -66,16 +72,3 @@ def follow(file: Path, offset: int, emit: Callable[[str], None], interval: float
                 emit(line.decode(errors="replace"))
         time.sleep(interval)
 
-
-def reader_gone() -> bool:
-    """Has whoever reads our stdout gone (an SSH client that hung up)? Then stop
-    following, rather than wait for the next line to find out."""
-    import select
-    import sys
-
-    try:
-        poller = select.poll()
-        poller.register(sys.stdout.fileno(), select.POLLERR | select.POLLHUP)
-        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
-    except (OSError, ValueError, AttributeError):
-        return False

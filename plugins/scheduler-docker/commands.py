@@ -238,7 +238,9 @@ def run(ctx: Context) -> int:
     if terminal.has_input():
         from . import sessions
 
-        return sessions.run_piped(app.name, release.image, release.config, argv)
+        return sessions.run_piped(
+            app.name, release.image, release.config, argv, ctx.out.reader_gone
+        )
     return oneoff.run_attached(
         app.name, release.image, release.config, argv, ctx.out, ctx.hooks
     )

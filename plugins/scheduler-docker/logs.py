@@ -65,8 +65,10 @@ def show(
     threads = [threading.Thread(target=pump, args=(k,), daemon=True) for k in found]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    # The pumps block until a container prints: stop here when the reader hangs up.
+    while any(thread.is_alive() for thread in threads) and not out.reader_gone():
+        for thread in threads:
+            thread.join(0.5 / len(threads))
 
 
 def _short(stamp: str) -> str:

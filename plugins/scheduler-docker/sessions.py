@@ -42,7 +42,9 @@ def run_tty(app: str, image: str, env: dict[str, str], argv: list[str]) -> int:
         container.remove(force=True)
 
 
-def run_piped(app: str, image: str, env: dict[str, str], argv: list[str]) -> int:
+def run_piped(
+    app: str, image: str, env: dict[str, str], argv: list[str], reader_gone: Any
+) -> int:
     """`ssh HOST run APP CMD < file`: the caller's stdin reaches the one-off process
     (which reads EOF where it ends); stdout and stderr come back apart."""
     from . import oneoff
@@ -54,7 +56,7 @@ def run_piped(app: str, image: str, env: dict[str, str], argv: list[str]) -> int
         params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
         sock = engine.api.attach_socket(container.id, params=params)
         container.start()
-        terminal.pump_piped(terminal.raw_socket(sock))
+        terminal.pump_piped(terminal.raw_socket(sock), reader_gone)
         return int(container.wait().get("StatusCode", 1))
     finally:
         container.remove(force=True)

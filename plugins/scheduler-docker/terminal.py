@@ -12,6 +12,26 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from appliance.errors import UserError
+
+
+class HungUp(UserError):
+    """The caller went away (SIGHUP, SIGTERM, or nobody reads our output any more):
+    raised so the session's container is cleaned up on the way out."""
+
+
+@contextlib.contextmanager
+def hangup_raises() -> Iterator[None]:
+    def hung_up(signum: int, frame: Any) -> None:
+        raise HungUp(f"the caller went away ({signal.Signals(signum).name})", code=129)
+
+    previous = {sig: signal.signal(sig, hung_up) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
 
 def interactive() -> bool:
     """Is the caller on a terminal (stdin and stdout)?"""
@@ -74,7 +94,7 @@ def pump(sock: Any) -> None:
     stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
     sys.stdout.flush()
     watched: list[Any] = [sock, stdin]
-    with raw_mode(stdin):
+    with hangup_raises(), raw_mode(stdin):
         while True:
             try:
                 ready, _, _ = select.select(watched, [], [])
@@ -107,7 +127,7 @@ def has_input() -> bool:
         return False
 
 
-def pump_piped(sock: Any) -> None:
+def pump_piped(sock: Any, reader_gone: Any = lambda: False) -> None:
     """Without a terminal: stdin to the socket until it ends (then the write side is
     closed, so the process reads EOF), and the engine's multiplexed frames (8-byte
     header: stream, 0, 0, 0, size) to stdout and stderr, until the process's side
@@ -120,32 +140,35 @@ def pump_piped(sock: Any) -> None:
     sys.stderr.flush()
     sock.setblocking(False)
     reading, pending, frames = True, b"", b""
-    while True:
-        wanted = [sock, stdin] if reading and not pending else [sock]
-        try:
-            readable, writable, _ = select.select(wanted, [sock] if pending else [], [])
-        except InterruptedError:
-            continue
-        if sock in readable:
+    with hangup_raises():
+        while True:
+            wanted = [sock, stdin] if reading and not pending else [sock]
             try:
-                data = sock.recv(65536)
-            except BlockingIOError:
-                data = None
-            if data == b"":
-                return
-            frames += data or b""
-            while len(frames) >= 8:
-                size = int.from_bytes(frames[4:8], "big")
-                if len(frames) < 8 + size:
-                    break
-                _write_all(outputs.get(frames[0], outputs[1]), frames[8 : 8 + size])
-                frames = frames[8 + size :]
-        if pending and sock in writable:
-            with contextlib.suppress(BlockingIOError):
-                pending = pending[sock.send(pending) :]
-        if reading and stdin in readable:
-            pending = os.read(stdin, 65536)
-            if not pending:
-                reading = False
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_WR)
+                readable, writable, _ = select.select(wanted, [sock] if pending else [], [], 1)
+            except InterruptedError:
+                continue
+            if not readable and not writable and reader_gone():
+                raise HungUp("the caller went away", code=129)
+            if sock in readable:
+                try:
+                    data = sock.recv(65536)
+                except BlockingIOError:
+                    data = None
+                if data == b"":
+                    return
+                frames += data or b""
+                while len(frames) >= 8:
+                    size = int.from_bytes(frames[4:8], "big")
+                    if len(frames) < 8 + size:
+                        break
+                    _write_all(outputs.get(frames[0], outputs[1]), frames[8 : 8 + size])
+                    frames = frames[8 + size :]
+            if pending and sock in writable:
+                with contextlib.suppress(BlockingIOError):
+                    pending = pending[sock.send(pending) :]
+            if reading and stdin in readable:
+                pending = os.read(stdin, 65536)
+                if not pending:
+                    reading = False
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_WR)

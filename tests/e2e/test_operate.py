@@ -126,6 +126,23 @@ def test_run_enter_and_one_offs(deployed: Deployed) -> None:
     assert entered.returncode == 0 and "/dev/pts/" in entered.stdout, entered
     assert deployed.ssh("enter", app, "web.9").returncode == 1
 
+    # A client that goes away takes its one-off container (and a log follower) along.
+    for command in (f"run {app} 'sleep 120'", f"logs {app} -t -n 1"):
+        client = subprocess.Popen(
+            ["ssh", "-i", str(deployed.host.key), *SSH_OPTIONS, "appliance@127.0.0.1", command],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while not (following(command) and (one_offs(app) or command.startswith("logs"))):
+            assert time.monotonic() < deadline, f"{command} did not start"
+            time.sleep(0.2)
+        client.kill()
+        client.wait()
+        deadline = time.monotonic() + 10
+        while (following(command) or one_offs(app)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not following(command) and not one_offs(app), command
+
     started = deployed.ok("run:detached", app, shlex.quote("sleep 60"))
     name = started.split("Started ", 1)[1].split()[0]
     listed = json.loads(deployed.ok("run:list", app, "--format", "json"))
@@ -170,6 +187,15 @@ def test_report_health_policy_and_nginx_logs(deployed: Deployed) -> None:
     while following(command) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not following(command)  # the host side stops once the client has gone
+
+
+def one_offs(app: str) -> list[str]:
+    listed = subprocess.run(
+        ["docker", "ps", "-q", "--filter", f"label=appliance.app={app}",
+         "--filter", "label=appliance.process=run"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return listed.stdout.split()
 
 
 def following(command: str) -> list[int]:
