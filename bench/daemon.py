@@ -80,6 +80,13 @@ def rss_mb(pid: int) -> float:
     raise SystemExit(f"no VmRSS for pid {pid}")
 
 
+def uptime_min(pid: int) -> float:
+    """Minutes since the process started."""
+    ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    booted = float(Path("/proc/uptime").read_text().split()[0])
+    return (booted - ticks / os.sysconf("SC_CLK_TCK")) / 60
+
+
 def deploy_apps(names: list[str], work: Path) -> None:
     key = work / "key"
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
@@ -185,18 +192,26 @@ def main() -> None:
             one = median_ms(["appliance", "ps:report", names[0]], 10)
             print(f"ps:report {names[0]} median {one:.0f} ms\n")
 
-        pid = daemon_pid()
-        samples = [rss_mb(pid)]
-        print(f"daemon RSS now {samples[0]:.1f} MB; sampling every {args.sample_every:g} s "
+        samples = [(daemon_pid(), uptime_min(daemon_pid()), rss_mb(daemon_pid()))]
+        print(f"daemon RSS now {samples[0][2]:.1f} MB; sampling every {args.sample_every:g} s "
               f"for {args.rss_minutes:g} min", flush=True)  # fmt: skip
         end = time.monotonic() + args.rss_minutes * 60
         while time.monotonic() < end:
             time.sleep(min(args.sample_every, max(0.0, end - time.monotonic())))
-            samples.append(rss_mb(pid))
-            print(f"  {time.strftime('%H:%M:%S')} RSS {samples[-1]:.1f} MB", flush=True)
-        print(f"daemon RSS over {args.rss_minutes:g} min: min {min(samples):.1f} MB, "
-              f"median {statistics.median(samples):.1f} MB, max {max(samples):.1f} MB, "
-              f"last {samples[-1]:.1f} MB")  # fmt: skip
+            try:
+                pid = daemon_pid()
+                samples.append((pid, uptime_min(pid), rss_mb(pid)))
+            except (OSError, ValueError, SystemExit):
+                print("  the daemon is restarting", flush=True)
+                continue
+            restarted = " (a new daemon: restarted)" if pid != samples[-2][0] else ""
+            print(f"  {time.strftime('%H:%M:%S')} pid {pid} up {samples[-1][1]:.0f} min: "
+                  f"RSS {samples[-1][2]:.1f} MB{restarted}", flush=True)  # fmt: skip
+        values = [rss for _, _, rss in samples]
+        oldest = max(samples, key=lambda s: s[1])
+        print(f"daemon RSS over {args.rss_minutes:g} min: min {min(values):.1f} MB, "
+              f"median {statistics.median(values):.1f} MB, max {max(values):.1f} MB; "
+              f"after {oldest[1]:.0f} min up: {oldest[2]:.1f} MB")  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if not args.keep:

@@ -34,6 +34,11 @@ CRON_APP_JSON = {
     ]
 }
 
+GRACEFUL = 4
+"""This app exits 0 on SIGTERM, so Docker's on-failure policy never restarts it after
+an engine restart: the daemon must."""
+GRACEFUL_WEB = "trap 'exit 0' TERM; python3 /app/app.py & wait"
+
 
 @dataclass
 class Fleet:
@@ -99,6 +104,9 @@ def fleet(host: Host, tmp_path_factory: pytest.TempPathFactory) -> Fleet:
         if number == 1:
             (repo / "app.json").write_text(json.dumps(CRON_APP_JSON))
             commit(repo, "cron entries")
+        if number == GRACEFUL:
+            (repo / "Procfile").write_text(f"web: {GRACEFUL_WEB}\n")
+            commit(repo, "exits 0 on SIGTERM")
             word = host.ssh("config:set", app, "APPLIANCE_CRON_WORD=hello", "--no-restart")
             assert word.returncode == 0, word.stderr
         assert host.ssh("checks:set", app, "wait-to-retire", "0").returncode == 0
@@ -142,6 +150,8 @@ def test_engine_restart_brings_every_app_back(host: Host, fleet: Fleet) -> None:
     print(f"\nall {APPS} apps answered {took:.1f} s after dockerd was started again")
     assert took < 30
     assert daemon_pid()
+    if not SYSTEMD:
+        assert f"started {fleet.apps[GRACEFUL]}.web.1" in LOG.read_text()
 
 
 def test_template_override_applies_itself_and_a_broken_one_is_refused(
