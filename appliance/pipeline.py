@@ -156,6 +156,7 @@ def _run(job: Deploy, hooks: Hooks, config_given: bool) -> None:
     if not config_given:
         for found in reversed(hooks.call("appliance_container_env", deploy=job)):
             job.config.update(found or {})
+        _release_changed_config(job)
     if job.source_dir is not None:
         job.procfile = appfiles.read_procfile(job.source_dir)
         job.app_json = appfiles.read_app_json(job.source_dir)
@@ -197,6 +198,29 @@ def _run(job: Deploy, hooks: Hooks, config_given: bool) -> None:
     out.raise_on_broken_pipe = False  # live now: finish even if the pusher has left
     _activate(job)
     _after_switch(job, hooks)
+
+
+def _release_changed_config(job: Deploy) -> None:
+    """A restart that finds the config changed since the current release (a host-wide
+    var, a `--no-restart` change) deploys it as a new release, so the ledger always
+    holds what the containers run with."""
+    if job.new_release:
+        return
+    current = releases.current(job.app)
+    if current is None or current.config == job.config:
+        return
+    numbers = releases.numbers(job.app)
+    job.new_release = True
+    job.release = (numbers[-1] if numbers else 0) + 1
+    changed = sorted(
+        k
+        for k in set(current.config) | set(job.config)
+        if current.config.get(k) != job.config.get(k)
+    )
+    job.summary = f"{job.summary or 'Deploy'}: config changed ({', '.join(changed)})"
+    job.out.info(
+        f"Config changed since {current.name} ({', '.join(changed)}): new release v{job.release}"
+    )
 
 
 def _after_switch(job: Deploy, hooks: Hooks) -> None:

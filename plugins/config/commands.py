@@ -12,8 +12,8 @@ from appliance.state import App
 from . import dotenv, store
 
 GLOBAL_NOTE = (
-    "Saved for every app: each app gets it at its next deploy (a push, a config "
-    "change, ps:rebuild; ps:restart keeps its release's config); an app's own value wins"
+    "Saved for every app: each app gets it at its next deploy or ps:restart "
+    "(as a new release); an app's own value wins"
 )
 
 

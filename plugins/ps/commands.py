@@ -17,7 +17,6 @@ def restart(ctx: Context) -> int:
         user=ctx.user,
         summary="Restart",
         image=current.image,
-        config=current.config,
         new_release=False,
     )
     return 0

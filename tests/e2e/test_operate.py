@@ -100,6 +100,13 @@ def test_config_round_trips_exactly(deployed: Deployed, tmp_path: Path) -> None:
             read = subprocess.run(["sh", "-c", f'. "$0"; printf %s "${key}"', str(script)],
                                   capture_output=True, check=True).stdout.decode()  # fmt: skip
             assert read == value, key
+        deployed.ok("config:set", "--global", f"{host_key}=changed")
+        assert deployed.environment()[host_key] == "from the host"  # not before a restart
+        before = deployed.releases()
+        restarted = deployed.ok("ps:restart", app)
+        assert f"Config changed since {before[0]['release']}" in restarted, restarted
+        assert deployed.environment()[host_key] == "changed"
+        assert len(deployed.releases()) == len(before) + 1
         assert deployed.ssh("config:set", app, "1BAD=x").returncode == 1
     finally:
         deployed.ssh("config:unset", "--global", host_key, shared_key)
