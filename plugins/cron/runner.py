@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from appliance import releases, state
 from appliance.deploy import Deploy
-from appliance.errors import Conflict, UserError
+from appliance.errors import Conflict, NotFound, UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
 from appliance.state import App
@@ -52,7 +52,11 @@ class RunOutput(Output):
 def entry_lock(app: App, entry_id: str) -> Iterator[None]:
     """Held while the entry runs; a second run of the same entry is refused."""
     path = entry_dir(app, entry_id) / "lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # never parents=True up to the app: it may have been destroyed meanwhile
+        path.parent.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(exist_ok=True)
+    except FileNotFoundError:
+        raise NotFound(f"app {app.name!r} does not exist") from None
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from appliance import releases, state
-from appliance.errors import Conflict, UserError
+from appliance.errors import Conflict, NotFound, UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
 from appliance.plugins import Registry
@@ -66,6 +66,8 @@ class Ticker:
         except Conflict as exc:
             self.daemon.log(f"{exc}: this run is skipped")
             return
+        except NotFound:
+            return  # destroyed since the tick
         except Exception as exc:
             self.daemon.log(f"{app.name} {entry.id} failed to run: {type(exc).__name__}: {exc}")
             return
