@@ -317,34 +317,24 @@ EOF
   nginx -t -q || die "nginx -t failed (see above)"
 }
 
-install_reload_helper() {
-  step "Installing the nginx reload helper"
-  local source
-  source=$("$VENV_DIR/bin/python" -c 'from appliance import templates; print(templates.builtin_dir() / "system" / "nginx-reload")')
-  [ -f "$source" ] || die "nginx-reload is missing from the installed package"
-  install -d -m 755 -o root -g root "$(dirname "$RELOAD_HELPER")"
-  install -m 755 -o root -g root "$source" "$RELOAD_HELPER"
-  info "installed $RELOAD_HELPER (test, reload, retire old workers at once)"
+# install_root_helper NAME DEST WHAT: one of the small root helpers shipped in
+# templates/system, installed root-owned where the sudoers rules name it.
+install_root_helper() {
+  local name=$1 dest=$2 what=$3 source
+  step "Installing the $name helper"
+  source=$("$VENV_DIR/bin/python" -c 'import sys; from appliance import templates; print(templates.builtin_dir() / "system" / sys.argv[1])' "$name")
+  [ -f "$source" ] || die "$name is missing from the installed package"
+  install -d -m 755 -o root -g root "$(dirname "$dest")"
+  install -m 755 -o root -g root "$source" "$dest"
+  info "installed $dest ($what)"
 }
 
-install_limits_helper() {
-  step "Installing the build limits helper"
-  local source
-  source=$("$VENV_DIR/bin/python" -c 'from appliance import templates; print(templates.builtin_dir() / "system" / "build-limits")')
-  [ -f "$source" ] || die "build-limits is missing from the installed package"
-  install -d -m 755 -o root -g root "$(dirname "$LIMITS_HELPER")"
-  install -m 755 -o root -g root "$source" "$LIMITS_HELPER"
-  info "installed $LIMITS_HELPER (memory, CPU and IO limits of BuildKit's build steps)"
-}
-
-install_storage_helper() {
-  step "Installing the storage directory helper"
-  local source
-  source=$("$VENV_DIR/bin/python" -c 'from appliance import templates; print(templates.builtin_dir() / "system" / "storage-directory")')
-  [ -f "$source" ] || die "storage-directory is missing from the installed package"
-  install -d -m 755 -o root -g root "$(dirname "$STORAGE_HELPER")"
-  install -m 755 -o root -g root "$source" "$STORAGE_HELPER"
-  info "installed $STORAGE_HELPER (storage:ensure-directory, inside the storage base only)"
+install_root_helpers() {
+  install_root_helper nginx-reload "$RELOAD_HELPER" "test, reload, retire old workers at once"
+  install_root_helper build-limits "$LIMITS_HELPER" \
+    "memory, CPU and IO limits of BuildKit's build steps"
+  install_root_helper storage-directory "$STORAGE_HELPER" \
+    "storage:ensure-directory, inside the storage base only"
 }
 
 setup_sudoers() {
@@ -625,9 +615,7 @@ main() {
   setup_state_dirs
   install_appliance
   setup_nginx
-  install_reload_helper
-  install_limits_helper
-  install_storage_helper
+  install_root_helpers
   setup_sudoers
   if [ "$NO_START" -eq 0 ]; then
     start_services
