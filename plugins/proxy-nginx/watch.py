@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from appliance import state
+from appliance import state, validate
 from appliance.errors import UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
@@ -31,9 +31,15 @@ class TemplateWatcher:
         """Watch the host-wide overrides and each app's (new apps included: `apps/`
         itself is watched for them)."""
         self.daemon.watch(state.root() / "templates", self.changed, recursive=True)
-        self.daemon.watch(state.root() / "apps", self.watch_all)
-        for name in state.app_names():
-            self.daemon.watch(App(name).path / "templates", self.changed, recursive=True)
+        apps = state.root() / "apps"
+        self.daemon.watch(apps, self.watch_all)
+        try:
+            # Every app folder, even one whose app.toml is still being written.
+            found = [p.name for p in apps.iterdir() if validate.APP_NAME.match(p.name)]
+        except FileNotFoundError:
+            found = []
+        for name in found:
+            self.daemon.watch(apps / name / "templates", self.changed, recursive=True)
 
     def changed(self, paths: list[str]) -> None:
         apps_dir = state.root() / "apps"
