@@ -8,6 +8,10 @@ memory while idle.
     sudo python3 bench/daemon.py --reuse --rss-minutes 45 --sample-every 180 --keep
     sudo python3 bench/daemon.py --reuse --destroy
 
+On a host where install.sh runs often (a test machine) the installed daemon restarts
+each time; to see the memory of one long-idle daemon, run a second one against a copy
+of the state root holding only the bench apps and sample it with `--pidfile`.
+
 The first run restarts dockerd: nothing else may use the host meanwhile. Needs what
 scripts/test.sh sets up (install.sh run, dockerd, nginx, sshd, the base image
 appliance-test/bookworm). Apps are named bench-dN; a throwaway SSH key pushes them.
@@ -30,7 +34,8 @@ from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 FIXTURE = CHECKOUT / "tests" / "fixtures" / "apps" / "dockerfile-hello"
-PIDFILE = Path("/run/appliance/daemon.pid")
+DEFAULT_PIDFILE = Path("/run/appliance/daemon.pid")
+PIDFILE = DEFAULT_PIDFILE
 SSH = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
        "-o", "LogLevel=ERROR", "-o", "BatchMode=yes"]  # fmt: skip
 
@@ -67,9 +72,10 @@ def until_all_answer(hosts: list[str], timeout: float = 300) -> float:
 
 
 def daemon_pid() -> int:
-    shown = run("systemctl", "show", "--property=MainPID", "--value", "appliance-daemon")
-    if Path("/run/systemd/system").is_dir() and shown.stdout.strip() not in ("", "0"):
-        return int(shown.stdout.strip())
+    if PIDFILE == DEFAULT_PIDFILE and Path("/run/systemd/system").is_dir():
+        shown = run("systemctl", "show", "--property=MainPID", "--value", "appliance-daemon")
+        if shown.stdout.strip() not in ("", "0"):
+            return int(shown.stdout.strip())
     return int(PIDFILE.read_text().strip())
 
 
@@ -160,7 +166,11 @@ def main() -> None:
     parser.add_argument("--destroy", action="store_true", help="only destroy the apps")
     parser.add_argument("--rss-minutes", type=float, default=3)
     parser.add_argument("--sample-every", type=float, default=60)
+    parser.add_argument("--pidfile", type=Path, default=DEFAULT_PIDFILE,
+                        help="the daemon to sample (another instance, say)")  # fmt: skip
     args = parser.parse_args()
+    global PIDFILE
+    PIDFILE = args.pidfile
     names = [f"bench-d{i}" for i in range(args.apps)]
     if args.destroy:
         for name in names:
