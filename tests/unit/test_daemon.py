@@ -231,3 +231,11 @@ def test_web_ports_are_recorded_per_deploy_for_the_restore(root: Path) -> None:
         "5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "40004"}]}}})  # fmt: skip
     assert reconcile.published_port(published) == 40004
     assert reconcile.published_port(SimpleNamespace(attrs={"HostConfig": {}})) is None
+
+
+def test_the_daemon_cannot_be_started_over_ssh(root: Path) -> None:
+    from appliance import cli
+    from appliance.errors import UserError
+
+    with pytest.raises(UserError, match="command not allowed: 'daemon'"):
+        cli.run(["daemon"], via_ssh=True)
