@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from appliance.errors import UserError
@@ -18,16 +17,24 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{message} (usage: {self.format_usage().strip()[7:]})", code=2)
 
 
-@dataclass
 class Context:
     """Handed to every command handler: `def handler(ctx: Context) -> int | None`."""
 
-    command: Command
-    args: list[str]
-    out: Output
-    registry: Registry
-    hooks: Hooks
-    user: str
+    def __init__(
+        self,
+        command: Command,
+        args: list[str],
+        out: Output,
+        registry: Registry,
+        hooks: Hooks,
+        user: str,
+    ) -> None:
+        self.command = command
+        self.args = args
+        self.out = out
+        self.registry = registry
+        self.hooks = hooks
+        self.user = user
 
     def parse(self, configure: Any = None, *, formats: bool = False) -> argparse.Namespace:
         """Parse `self.args` with an argparse parser that `configure(parser)` fills in."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from appliance.errors import PluginError, UserError
@@ -70,6 +69,8 @@ class Hooks:
                 self.out.warn(f"plugin {plugin}: {name} failed: {exc}")
 
     def culprit(self, exc: BaseException) -> str:
+        import traceback
+
         for frame in traceback.extract_tb(exc.__traceback__):
             for plugin in self.registry.plugins.values():
                 if frame.filename.startswith(str(plugin.path) + "/"):

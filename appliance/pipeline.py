@@ -20,9 +20,8 @@ from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
+from appliance.recovery import MARKER, recover
 from appliance.state import App
-
-MARKER = "deploying"
 
 
 class Interrupted(UserError):
@@ -50,36 +49,6 @@ def lock_timeout(app: App) -> float | None:
     if configured is None:
         configured = state.global_settings().get("core", "lock_timeout", 600)
     return float(configured) if configured else None
-
-
-def recover(app: App, hooks: Hooks, out: Output) -> None:
-    """Clean up after a deploy that was killed before it could clean up itself.
-    The caller holds the app's lock."""
-    marker = app.path / MARKER
-    try:
-        text = marker.read_text().split()
-    except FileNotFoundError:
-        return
-    deploy_id = int(text[0]) if text and text[0].isdigit() else 0
-    out.section(f"Cleaning up deploy {deploy_id} of {app.name}, which was interrupted")
-    ghost = Deploy(app=app, out=out, id=deploy_id, release=0, user="", hooks=hooks)
-    hooks.call("appliance_scheduler_abort", deploy=ghost)
-    marker.unlink(missing_ok=True)
-    out.info("Removed its containers; the current release was never touched")
-
-
-def recover_if_idle(app: App, hooks: Hooks, out: Output) -> None:
-    """For commands that only look: clean up a killed deploy when no deploy is running
-    now (the marker is there but the lock is free); never wait for the lock."""
-    if not (app.path / MARKER).exists():
-        return
-    from appliance.errors import Conflict
-
-    try:
-        with app.lock(timeout=0, what="recover", announce=False):
-            recover(app, hooks, out)
-    except Conflict:
-        return  # a deploy is running: the marker is its own
 
 
 def deploy(

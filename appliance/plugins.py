@@ -15,7 +15,6 @@ import sys
 import tomllib
 import types
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,28 +41,57 @@ def installed_dir() -> Path:
     return state.root() / "plugins"
 
 
-@dataclass
 class Command:
-    name: str
-    plugin: Plugin
-    help: str = ""
-    usage: str = ""
-    handler: str | None = None
-    exec: str | None = None
-    hidden: bool = False
-    local_only: bool = False
+    """A command a plugin's manifest declares. A plain class, not a dataclass: every
+    command routes through here, and importing dataclasses costs ~15 ms."""
+
+    def __init__(
+        self,
+        name: str,
+        plugin: Plugin,
+        help: str = "",
+        usage: str = "",
+        handler: str | None = None,
+        exec: str | None = None,
+        hidden: bool = False,
+        local_only: bool = False,
+    ) -> None:
+        self.name = name
+        self.plugin = plugin
+        self.help = help
+        self.usage = usage
+        self.handler = handler
+        self.exec = exec
+        self.hidden = hidden
+        self.local_only = local_only
+
+    def __repr__(self) -> str:
+        return f"Command({self.name!r}, plugin={self.plugin.name!r})"
 
 
-@dataclass
 class Plugin:
-    name: str
-    path: Path
-    builtin: bool
-    version: str = "0"
-    description: str = ""
-    hooks: list[str] = field(default_factory=list)
-    commands: dict[str, Command] = field(default_factory=dict)
-    enabled: bool = True
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        builtin: bool,
+        version: str = "0",
+        description: str = "",
+        hooks: list[str] | None = None,
+        commands: dict[str, Command] | None = None,
+        enabled: bool = True,
+    ) -> None:
+        self.name = name
+        self.path = path
+        self.builtin = builtin
+        self.version = version
+        self.description = description
+        self.hooks: list[str] = hooks if hooks is not None else []
+        self.commands: dict[str, Command] = commands if commands is not None else {}
+        self.enabled = enabled
+
+    def __repr__(self) -> str:
+        return f"Plugin({self.name!r}, path={str(self.path)!r}, builtin={self.builtin})"
 
     @property
     def triggers(self) -> dict[str, Path]:

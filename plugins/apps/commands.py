@@ -1,6 +1,6 @@
 from typing import Any
 
-from appliance import lifecycle, pipeline, state
+from appliance import lifecycle, recovery, state
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
@@ -36,7 +36,7 @@ def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
     apps = [App(ns.app).require()] if ns.app else [App(n) for n in state.app_names()]
     for app in apps:
-        pipeline.recover_if_idle(app, ctx.hooks, ctx.out)
+        recovery.recover_if_idle(app, ctx.hooks, ctx.out)
     reports = {app.name: _report(ctx, app) for app in apps}
     if ctx.out.json:
         keyed = {

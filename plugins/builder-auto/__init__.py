@@ -4,12 +4,14 @@ for its language (Python, Node, static sites, Go), rendered from
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance import state
-from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from appliance.deploy import Deploy
 
 NAME = "auto"
 PRIORITY = 90

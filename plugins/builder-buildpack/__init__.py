@@ -8,13 +8,15 @@ Detected (priority 20, after a Dockerfile) only when buildpacks are configured: 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hookspecs import hookimpl
 
 from . import sources
+
+if TYPE_CHECKING:
+    from appliance.deploy import Deploy
 
 NAME = "buildpack"
 PRIORITY = 20

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance import builds
-from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hookspecs import hookimpl
 
 from . import buildkit
+
+if TYPE_CHECKING:
+    from appliance.deploy import Deploy
 
 NAME = "dockerfile"
 

@@ -8,11 +8,13 @@ off per process type.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appliance.deploy import Deploy
 from appliance.hookspecs import hookimpl
 from appliance.state import App
+
+if TYPE_CHECKING:
+    from appliance.deploy import Deploy
 
 
 @hookimpl

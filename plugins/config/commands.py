@@ -4,7 +4,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from appliance import pipeline, releases
 from appliance.command import Context
 from appliance.errors import NotFound, UserError
 from appliance.state import App
@@ -55,6 +54,8 @@ def _change(
             store.save(None, update(store.load(None)))
         ctx.out.info(GLOBAL_NOTE)
         return
+    from appliance import pipeline, releases  # only changes deploy: config:get stays light
+
     with app.lock(timeout=pipeline.lock_timeout(app), what=summary):
         before = store.load(app)
         after = update(before)

@@ -3,12 +3,14 @@ of the app's current release. A deploy whose entries are invalid is refused."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appliance.deploy import Deploy
 from appliance.hookspecs import hookimpl
 
 from . import entries
+
+if TYPE_CHECKING:
+    from appliance.deploy import Deploy
 
 
 @hookimpl

@@ -4,13 +4,15 @@ options its one-off containers."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appliance.deploy import Deploy
 from appliance.hookspecs import hookimpl
 from appliance.state import App
 
 from . import store
+
+if TYPE_CHECKING:
+    from appliance.deploy import Deploy
 
 
 @hookimpl

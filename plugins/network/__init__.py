@@ -3,13 +3,15 @@ over the type's containers) and `APP.PROCESS.N`, on the container port 5000."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appliance.deploy import Container, Deploy
 from appliance.hookspecs import hookimpl
 from appliance.state import App
 
 from . import settings
+
+if TYPE_CHECKING:
+    from appliance.deploy import Container, Deploy
 
 
 @hookimpl

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appliance.deploy import Deploy
 from appliance.hookspecs import hookimpl
 from appliance.output import Output
 from appliance.state import App
 
 from . import nginx
+
+if TYPE_CHECKING:
+    from appliance.deploy import Deploy
 
 
 def domains_of(app: App, hooks: Any = None) -> list[str]:

@@ -3,14 +3,16 @@ deploy's output, kept for releases:logs."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance import releases
-from appliance.deploy import Deploy
 from appliance.hookspecs import hookimpl
 from appliance.state import App
 
 from . import deploylogs
+
+if TYPE_CHECKING:
+    from appliance.deploy import Deploy
 
 
 @hookimpl

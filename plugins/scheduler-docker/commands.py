@@ -3,7 +3,7 @@ import re
 import time
 from typing import Any
 
-from appliance import pipeline, releases, state
+from appliance import pipeline, recovery, releases, state
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
@@ -25,7 +25,7 @@ def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
     apps = [App(ns.app).require()] if ns.app else [App(n) for n in state.app_names()]
     for app in apps:
-        pipeline.recover_if_idle(app, ctx.hooks, ctx.out)
+        recovery.recover_if_idle(app, ctx.hooks, ctx.out)
     engine = c.client()
     found = _inspected(engine)
     by_app: dict[str, list[Any]] = {}

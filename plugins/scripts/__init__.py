@@ -12,11 +12,13 @@ A failing predeploy or release aborts the deploy with the old release serving.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from appliance.deploy import Deploy
 
 
 def _script(app_json: dict[str, Any], *path: str) -> str | None:
