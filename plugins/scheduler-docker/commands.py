@@ -156,6 +156,8 @@ def retire(ctx: Context) -> int:
     ns = ctx.parse(configure)
     app = App(ns.app).require()
     time.sleep(max(ns.wait, 0))
+    if not app.exists():
+        return 0  # destroyed while draining: its containers went with it
     engine = c.client()
     # Retires of back-to-back deploys overlap: one at a time per app.
     with state.lock_file(app.path / "retire.lock", f"retiring {app.name}", timeout=600):
