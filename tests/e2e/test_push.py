@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import queue
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
 
-from .conftest import DOMAIN, FIXTURES, Host, commit, make_repo
+from .conftest import DOMAIN, FIXTURES, SSH_OPTIONS, Host, commit, make_repo
 
 
 def set_message(repo: Path, text: str) -> None:
@@ -130,8 +133,6 @@ def test_reinstall_keeps_apps_keys_and_traffic(host: Host, tmp_path: Path) -> No
 
 
 def test_old_images_are_pruned_but_never_a_build_in_progress(host: Host, tmp_path: Path) -> None:
-    import time
-
     app = host.new_app()
     repo = make_repo(tmp_path, "dockerfile-hello")
     assert host.ssh("apps:create", app).returncode == 0
@@ -176,6 +177,30 @@ def test_logs(host: Host, tmp_path: Path) -> None:
     assert any(ln.startswith('"GET /seen-in-logs') for ln in quiet.stdout.splitlines())
     assert host.ssh("logs", app, "--ps", "Bad_Type").returncode == 1
 
+    # -t follows: a request made after it started shows up while it runs.
+    follower = subprocess.Popen(
+        ["ssh", "-i", str(host.key), *SSH_OPTIONS, "appliance@127.0.0.1",
+         "logs", app, "-t", "-n", "0"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(
+            target=lambda: [lines.put(ln) for ln in follower.stdout or []], daemon=True
+        ).start()
+        deadline = time.monotonic() + 30
+        seen = ""
+        while "/followed" not in seen and time.monotonic() < deadline:
+            host.get(app, "/followed")
+            try:
+                seen = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+        assert "/followed" in seen and " | " in seen, seen
+    finally:
+        follower.kill()
+        follower.wait()
+
 
 def test_pruning_one_app_never_touches_anothers_identical_image(host: Host, tmp_path: Path) -> None:
     first, second = host.new_app(), host.new_app()
@@ -188,8 +213,6 @@ def test_pruning_one_app_never_touches_anothers_identical_image(host: Host, tmp_
     for n in (2, 3):
         set_message(repo, f"hello v{n}")
         assert host.push(repo, second).returncode == 0
-    import time
-
     time.sleep(3)  # let the detached retires prune
     restarted = host.ssh("ps:restart", first)
     assert restarted.returncode == 0, restarted.stderr
