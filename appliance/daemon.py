@@ -352,6 +352,23 @@ def close_inherited_fds() -> None:
                 os.close(fd)
 
 
+LOG_LIMIT = 10 * 2**20
+"""Past this size the daemon's log becomes `LOG.1` (replacing the one before) and a
+new log starts: at most about twice this on disk, with no logrotate needed."""
+
+
+def rotate_log(log: Path, limit: int = LOG_LIMIT) -> bool:
+    """Move a log past `limit` bytes aside as `LOG.1` and send output to a new one."""
+    try:
+        if log.stat().st_size < limit:
+            return False
+    except FileNotFoundError:
+        return False
+    os.replace(log, log.with_name(log.name + ".1"))
+    redirect_output(log)
+    return True
+
+
 def redirect_output(log: Path) -> None:
     """stdout and stderr append to `log`; stdin reads nothing."""
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -394,6 +411,7 @@ def main(args: list[str]) -> int:
     close_inherited_fds()
     if ns.log:
         redirect_output(ns.log)
+        rotate_log(ns.log)
     sys.stdout = TimestampedStream(sys.__stdout__ or sys.stdout)  # type: ignore[assignment]
     sys.stderr = TimestampedStream(sys.__stderr__ or sys.stderr)  # type: ignore[assignment]
     lock_fd = hold_pidfile(ns.pidfile or state.root() / "daemon.pid")
@@ -414,8 +432,9 @@ def main(args: list[str]) -> int:
         f"running: plugins {', '.join(started) or 'none'}; "
         f"jobs {', '.join(sorted(daemon.jobs)) or 'none'}; {len(daemon.watches)} watch(es)"
     )
-    while not daemon.stopping.wait(3600):
-        pass
+    while not daemon.stopping.wait(600):
+        if ns.log and rotate_log(ns.log):
+            daemon.log(f"log rotated: the previous one is {ns.log}.1")
     daemon.log("stopping (SIGTERM)")
     daemon.stop()
     with contextlib.suppress(OSError):

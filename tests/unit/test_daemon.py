@@ -249,3 +249,19 @@ def test_the_daemon_cannot_be_started_over_ssh(root: Path) -> None:
 
     with pytest.raises(UserError, match="command not allowed: 'daemon'"):
         cli.run(["daemon"], via_ssh=True)
+
+
+def test_a_large_log_is_moved_aside_and_output_goes_to_a_new_one(tmp_path: Path) -> None:
+    log = tmp_path / "daemon.log"
+    log.write_text("old line\n" * 20)
+    script = (
+        "import sys; from pathlib import Path; from appliance import daemon; "
+        "log = Path(sys.argv[1]); daemon.redirect_output(log); "
+        "print('small', daemon.rotate_log(log, limit=10**6), flush=True); "
+        "print('large', daemon.rotate_log(log, limit=100), flush=True)"
+    )
+    ran = subprocess.run([sys.executable, "-c", script, str(log)], check=False, timeout=30)
+    assert ran.returncode == 0
+    moved = (tmp_path / "daemon.log.1").read_text()
+    assert moved.startswith("old line\n") and moved.endswith("small False\n")
+    assert log.read_text() == "large True\n"
