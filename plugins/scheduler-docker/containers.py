@@ -108,8 +108,32 @@ def crashed(container: Any) -> str | None:
     status = container.status
     if status in ("exited", "dead", "restarting") or container.attrs.get("RestartCount", 0):
         code = container.attrs.get("State", {}).get("ExitCode")
+        if status == "running":  # restarted by its policy: the engine reset ExitCode
+            code = last_exit_code(container)
         return f"container {container.name} exited with status {code}"
     return None
+
+
+def last_exit_code(container: Any) -> int | None:
+    """The exit status of the container's last run, from the engine's `die` events
+    (a restart policy that started it again has reset `State.ExitCode`)."""
+    from datetime import datetime
+
+    import docker.errors
+
+    try:
+        created = datetime.fromisoformat(container.attrs["Created"][:19] + "+00:00")
+        events = container.client.events(
+            since=int(created.timestamp()) - 1,
+            until=int(time.time()) + 1,
+            filters={"container": container.id, "event": "die"},
+            decode=True,
+        )
+        codes = [e.get("Actor", {}).get("Attributes", {}).get("exitCode") for e in events]
+    except (docker.errors.DockerException, OSError, KeyError, ValueError):
+        return None  # only the message's detail is at stake
+    found = [c for c in codes if c is not None]
+    return int(found[-1]) if found else None
 
 
 def wait_listening(container: Any, port: int, timeout: float) -> None:
