@@ -72,7 +72,7 @@ def limit_buildkit(out: Output) -> None:
         )
         return
     cap = memory() or "none"
-    if cap != "none" and not MEMORY.match(cap):
+    if cap != "none" and not MEMORY.fullmatch(cap):
         out.info(f"build-memory {cap!r} is not like 700m or 2g: BuildKit steps get no memory cap")
         cap = "none"
     argv = [LIMITS_HELPER, cap]

@@ -81,7 +81,7 @@ def numbers(app: App) -> list[int]:
     folder = app.path / "releases"
     if not folder.is_dir():
         return []
-    found = (_NAME.match(p.name) for p in folder.iterdir())
+    found = (_NAME.fullmatch(p.name) for p in folder.iterdir())
     return sorted(int(m.group(1)) for m in found if m)
 
 

@@ -30,7 +30,7 @@ def builtin_dir() -> Path:
 def nginx_token(value: object) -> str:
     """Refuse anything that could break out of an nginx directive."""
     text = str(value)
-    if not _NGINX_SAFE.match(text):
+    if not _NGINX_SAFE.fullmatch(text):
         raise UserError(f"refusing to put {text!r} into an nginx config")
     return text
 

@@ -17,7 +17,7 @@ CONFIG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def app_name(name: str) -> str:
     if not name:
         raise UserError("app name is empty")
-    if len(name) > APP_NAME_MAX or not APP_NAME.match(name):
+    if len(name) > APP_NAME_MAX or not APP_NAME.fullmatch(name):
         raise UserError(
             f"invalid app name {name!r}: use lowercase letters, digits and single dashes, "
             f"starting with a letter, at most {APP_NAME_MAX} characters"
@@ -26,7 +26,7 @@ def app_name(name: str) -> str:
 
 
 def key_name(name: str) -> str:
-    if not KEY_NAME.match(name):
+    if not KEY_NAME.fullmatch(name):
         raise UserError(
             f"invalid key name {name!r}: use letters, digits, '.', '_', '@' and '-', "
             "at most 64 characters"
@@ -35,13 +35,13 @@ def key_name(name: str) -> str:
 
 
 def plugin_name(name: str) -> str:
-    if len(name) > 50 or not PLUGIN_NAME.match(name):
+    if len(name) > 50 or not PLUGIN_NAME.fullmatch(name):
         raise UserError(f"invalid plugin name {name!r}: use lowercase letters, digits and dashes")
     return name
 
 
 def process_type(name: str) -> str:
-    if not PROCESS_TYPE.match(name):
+    if not PROCESS_TYPE.fullmatch(name):
         raise UserError(
             f"invalid process type {name!r}: use lowercase letters, digits and dashes, "
             "at most 63 characters"
@@ -50,7 +50,7 @@ def process_type(name: str) -> str:
 
 
 def branch(name: str) -> str:
-    if not BRANCH.match(name):
+    if not BRANCH.fullmatch(name):
         raise UserError(f"invalid branch name {name!r}")
     return name
 
@@ -61,7 +61,7 @@ def domain(name: str) -> str:
     if (
         not candidate
         or len(candidate) > 253
-        or not all(DOMAIN_LABEL.match(label) for label in labels)
+        or not all(DOMAIN_LABEL.fullmatch(label) for label in labels)
     ):
         raise UserError(f"invalid domain {name!r}")
     return candidate

@@ -195,7 +195,7 @@ def _requirements(source: Path, name: str, seen: list[str]) -> tuple[list[str], 
         if included:
             target = str(Path(name).parent / included.group(2))
             target = target[2:] if target.startswith("./") else target
-            if not SAFE_PATH.match(target) or not (source / target).is_file():
+            if not SAFE_PATH.fullmatch(target) or not (source / target).is_file():
                 local = True  # a URL, or a file we cannot copy on its own
                 continue
             more, more_local = _requirements(source, target, seen)
@@ -249,7 +249,7 @@ def _python(source: Path) -> Plan:
         raise UserError("language python needs a requirements.txt or a pyproject.toml")
     for name in (".python-version", "runtime.txt"):
         version = re.sub(r"^python-", "", _first_line(source / name))
-        match = re.match(r"^(3\.\d{1,2})(\.\d+)?$", version)
+        match = re.fullmatch(r"^(3\.\d{1,2})(\.\d+)?$", version)
         if match:
             plan.python_version = match.group(1)
             break
@@ -335,7 +335,7 @@ def _package_manager_setup(manager: str, field_value: str) -> str:
     version = version.split("+", 1)[0]
     if manager == "npm":
         return ""
-    if name == manager and VERSION.match(version):
+    if name == manager and VERSION.fullmatch(version):
         return (
             "if command -v corepack >/dev/null 2>&1; then corepack enable "
             f"&& corepack prepare {manager}@{version} --activate; "
@@ -354,7 +354,7 @@ def _node_command(
     main = package.get("main")
     if (
         isinstance(main, str)
-        and SAFE_PATH.match(main.removeprefix("./"))
+        and SAFE_PATH.fullmatch(main.removeprefix("./"))
         and (source / main).is_file()
     ):
         return ["node", main.removeprefix("./")], "package.json's main"
@@ -382,7 +382,7 @@ def _static(source: Path) -> Plan:
     marker = source / ".static"
     root = _first_line(marker).strip("/") if marker.is_file() else ""
     root = root or "."
-    if root != "." and not SAFE_PATH.match(root):
+    if root != "." and not SAFE_PATH.fullmatch(root):
         raise UserError(f".static names the folder to serve: {root!r} is not a plain relative path")
     if root != "." and not (source / root).is_dir():
         raise UserError(f".static names the folder {root!r}, which is not in the source")
@@ -436,8 +436,8 @@ def _go_binary(source: Path, module: str) -> str | None:
         if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
             parts.pop()
         name = parts[-1] if parts else ""
-        return name if SAFE_NAME.match(name) else None
+        return name if SAFE_NAME.fullmatch(name) else None
     commands = sorted(p.name for p in (source / "cmd").glob("*") if p.is_dir() and _is_main(p))
-    if len(commands) == 1 and SAFE_NAME.match(commands[0]):
+    if len(commands) == 1 and SAFE_NAME.fullmatch(commands[0]):
         return commands[0]
     return None

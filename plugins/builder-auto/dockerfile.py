@@ -55,7 +55,7 @@ IMAGE = re.compile(
 
 
 def image_ref(value: str) -> str:
-    if len(value) > 255 or not IMAGE.match(value):
+    if len(value) > 255 or not IMAGE.fullmatch(value):
         raise UserError(
             f"invalid image {value!r}: expected a reference like python:3.12-slim or "
             "registry.example.com:5000/team/python:3.12"

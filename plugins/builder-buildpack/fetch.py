@@ -52,7 +52,7 @@ def _clone(buildpack: Buildpack, dest: Path) -> None:
     if ref:
         argv += ["--branch", ref]
     error = _git([*argv, "--", buildpack.location, str(dest)])
-    if error and ref and COMMIT.match(ref):  # a commit: clone everything, check it out
+    if error and ref and COMMIT.fullmatch(ref):  # a commit: clone everything, check it out
         shutil.rmtree(dest, ignore_errors=True)
         error = _git(["clone", "--quiet", "--", buildpack.location, str(dest)]) or _git(
             ["-C", str(dest), "checkout", "--quiet", "--detach", ref]

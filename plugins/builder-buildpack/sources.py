@@ -77,22 +77,22 @@ def parse_url(text: str) -> Buildpack:
         raise UserError(f"invalid buildpack URL {text!r}")
     if url.startswith("-"):
         raise UserError(f"invalid buildpack URL {text!r}")
-    match = REMOTE.match(url) or SCP.match(url)
+    match = REMOTE.fullmatch(url) or SCP.fullmatch(url)
     if match:
         ref = _ref(match.group("ref"), url)
         return Buildpack(url, "git", match.group("url"), ref)
-    match = FILE.match(url)
+    match = FILE.fullmatch(url)
     if match:
         path = _local_path(match.group("path"), url)
         return Buildpack(url, "git", f"file://{path}", _ref(match.group("ref"), url))
-    match = LOCAL.match(url)
+    match = LOCAL.fullmatch(url)
     if match:
         path = _local_path(match.group("path"), url)
         ref = _ref(match.group("ref"), url)
         if ref:
             return Buildpack(url, "git", f"file://{path}", ref)
         return Buildpack(url, "dir", path)
-    match = SHORTHAND.match(url)
+    match = SHORTHAND.fullmatch(url)
     if match:
         org = match.group("org")
         org = "heroku" if org == "heroku-community" else org
@@ -240,7 +240,7 @@ def stack(app: App) -> tuple[str, str]:
 
 
 def image_ref(text: str) -> str:
-    if len(text) > 255 or not IMAGE.match(text):
+    if len(text) > 255 or not IMAGE.fullmatch(text):
         raise UserError(f"invalid image reference {text!r}")
     return text
 
@@ -248,7 +248,7 @@ def image_ref(text: str) -> str:
 def stack_name(image: str) -> str:
     """`$STACK` for buildpacks: heroku/heroku:24-build is heroku-24; otherwise the
     image's name (appliance-test/bookworm:latest is bookworm)."""
-    match = re.match(r"^(?:docker\.io/)?heroku/heroku:(\d+)(?:-build)?$", image)
+    match = re.fullmatch(r"^(?:docker\.io/)?heroku/heroku:(\d+)(?:-build)?$", image)
     if match:
         return f"heroku-{match.group(1)}"
     name = image.split("@", 1)[0].rsplit("/", 1)[-1]

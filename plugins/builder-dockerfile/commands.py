@@ -33,7 +33,7 @@ def set_option(ctx: Context) -> int:
     else:
         value = [k.strip() for k in ns.value.split(",") if k.strip()]
         for name in value:
-            if not validate.CONFIG_KEY.match(name):
+            if not validate.CONFIG_KEY.fullmatch(name):
                 raise UserError(f"invalid config key {name!r}")
     app.settings.set("builder-dockerfile", key, value)
     ctx.out.section(f"{ns.key} of {app.name} set to {ns.value}")

@@ -33,7 +33,7 @@ def set_builder(ctx: Context) -> int:
         app.settings.unset("builder", "selected")
         ctx.out.section(f"{app.name} detects its builder on each push")
         return 0
-    if not _NAME.match(ns.name):
+    if not _NAME.fullmatch(ns.name):
         raise UserError(f"invalid builder name {ns.name!r}")
     app.settings.set("builder", "selected", ns.name)
     ctx.out.section(f"{app.name} is built by the {ns.name} builder")
@@ -81,11 +81,11 @@ def set_global(ctx: Context) -> int:
         if not ns.value.isdigit() or not 1 <= int(ns.value) <= (86400 if key == "timeout" else 64):
             raise UserError(f"{ns.key} must be a positive whole number")
         value = int(ns.value)
-    elif key == "memory" and not _MEMORY.match(ns.value):
+    elif key == "memory" and not _MEMORY.fullmatch(ns.value):
         raise UserError(f"{ns.key} must look like 512m or 2g")
-    elif key in ("http_proxy", "https_proxy") and not _PROXY.match(ns.value):
+    elif key in ("http_proxy", "https_proxy") and not _PROXY.fullmatch(ns.value):
         raise UserError(f"{ns.key} must be a URL like http://proxy.example.com:3128")
-    elif key == "no_proxy" and not _NO_PROXY.match(ns.value):
+    elif key == "no_proxy" and not _NO_PROXY.fullmatch(ns.value):
         raise UserError(f"{ns.key} must be a comma-separated list of hosts")
     elif key == "ca_bundle" and not ns.value.startswith("/"):
         raise UserError(f"{ns.key} must be an absolute path to a PEM bundle")

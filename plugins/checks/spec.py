@@ -253,7 +253,7 @@ class _Fields:
             text = header.get("value") if isinstance(header, dict) else None
             if (
                 not isinstance(name, str)
-                or not HEADER_NAME.match(name)
+                or not HEADER_NAME.fullmatch(name)
                 or not isinstance(text, str)
                 or UNSAFE.search(text)
             ):

@@ -45,7 +45,7 @@ def parse_assignment(text: str) -> tuple[str, str]:
 
 
 def config_key(key: str) -> str:
-    if not validate.CONFIG_KEY.match(key) or len(key) > 200:
+    if not validate.CONFIG_KEY.fullmatch(key) or len(key) > 200:
         raise UserError(
             f"invalid config key {key!r}: use letters, digits and underscores, "
             "not starting with a digit"

@@ -61,6 +61,6 @@ def parse(app_json: dict[str, Any]) -> list[Entry]:
 
 
 def valid_id(text: str) -> str:
-    if not ID.match(text):
+    if not ID.fullmatch(text):
         raise UserError(f"invalid cron id {text!r}: see cron:list APP")
     return text

@@ -81,7 +81,7 @@ class Schedule:
 def _field(text: str, name: str, low: int, high: int, names: dict[str, int]) -> set[int]:
     values: set[int] = set()
     for item in text.split(","):
-        match = _ITEM.match(item)
+        match = _ITEM.fullmatch(item)
         if not match:
             raise UserError(f"bad {name} {item!r}")
         span, step_text = match.group(1), match.group(2)

@@ -76,7 +76,7 @@ def _ip(text: str) -> str:
 
 
 def _match(pattern: re.Pattern[str], value: str | None, what: str) -> re.Match[str]:
-    found = pattern.match(value or "")
+    found = pattern.fullmatch(value or "")
     if not found:
         raise UserError(f"invalid {what} {value!r}")
     return found
@@ -84,7 +84,7 @@ def _match(pattern: re.Pattern[str], value: str | None, what: str) -> re.Match[s
 
 def _add_host(value: str | None) -> dict[str, Any]:
     host, sep, address = (value or "").partition(":")
-    if not sep or not HOSTNAME.match(host):
+    if not sep or not HOSTNAME.fullmatch(host):
         raise UserError(f"invalid --add-host {value!r}: use HOST:IP")
     return {"extra_hosts": {host: address if address == "host-gateway" else _ip(address)}}
 
@@ -98,7 +98,7 @@ def _ulimit(value: str | None) -> dict[str, Any]:
 
 def _tmpfs(value: str | None) -> dict[str, Any]:
     path, _, opts = (value or "").partition(":")
-    if not PATH.match(path) or ".." in path.split("/") or (opts and not TMPFS_OPTS.match(opts)):
+    if not PATH.fullmatch(path) or ".." in path.split("/") or (opts and not TMPFS_OPTS.fullmatch(opts)):
         raise UserError(f"invalid --tmpfs {value!r}: use /PATH[:size=64m,mode=1777]")
     return {"tmpfs": {path: opts}}
 

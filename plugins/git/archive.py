@@ -19,7 +19,7 @@ URL = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+$")
 def read(source: str) -> bytes:
     if source == "-":
         data = sys.stdin.buffer.read(MAX_BYTES + 1)
-    elif URL.match(source):
+    elif URL.fullmatch(source):
         import urllib.request
 
         try:

@@ -19,7 +19,7 @@ LABEL = "appliance.network"
 
 
 def network_name(name: str) -> str:
-    if not NAME.match(name) or name in BUILTIN:
+    if not NAME.fullmatch(name) or name in BUILTIN:
         raise UserError(
             f"invalid network name {name!r}: lowercase letters, digits, '.', '_' and '-' "
             f"(not {', '.join(BUILTIN)})"

@@ -65,7 +65,7 @@ def _fetch(source: str, into: Path) -> Path:
     if path.is_dir():
         shutil.copytree(path, into / "src", ignore=shutil.ignore_patterns(".git", "__pycache__"))
         return into / "src"
-    if not _GIT_URL.match(source):
+    if not _GIT_URL.fullmatch(source):
         raise UserError(f"{source!r} is neither a directory nor a git URL")
     url, _, ref = source.partition("#")
     argv = ["git", "clone", "--quiet", "--depth", "1"]

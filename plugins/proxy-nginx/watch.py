@@ -35,7 +35,7 @@ class TemplateWatcher:
         self.daemon.watch(apps, self.watch_all)
         try:
             # Every app folder, even one whose app.toml is still being written.
-            found = [p.name for p in apps.iterdir() if validate.APP_NAME.match(p.name)]
+            found = [p.name for p in apps.iterdir() if validate.APP_NAME.fullmatch(p.name)]
         except FileNotFoundError:
             found = []
         for name in found:

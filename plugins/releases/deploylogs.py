@@ -47,7 +47,7 @@ def all_logs(app: App) -> list[DeployLog]:
         return []
     found = []
     for name in names:
-        matched = NAME.match(name)
+        matched = NAME.fullmatch(name)
         if matched:
             found.append(
                 DeployLog(int(matched.group(1)), matched.group(2) or "", folder(app) / name)

@@ -133,7 +133,7 @@ def _set(ctx: Context, keys: list[str]) -> int:
         return 0
     value: Any
     if ns.key == "restart-policy":
-        if not RESTART_POLICY.match(ns.value):
+        if not RESTART_POLICY.fullmatch(ns.value):
             raise UserError("restart-policy is no, always, unless-stopped or on-failure[:N]")
         value = ns.value
     else:
@@ -185,7 +185,7 @@ def prune_images(engine: Any, app: App, before: int) -> None:
         for tag in image.tags:
             if not tag.startswith(f"appliance/{app.name}:"):
                 continue  # identical builds of another app share this image: not ours
-            build = BUILD_TAG.match(tag.rpartition(":")[2])
+            build = BUILD_TAG.fullmatch(tag.rpartition(":")[2])
             if not build or int(build.group(1)) >= before:
                 continue
             if tag not in wanted and tag not in in_use:

@@ -18,7 +18,7 @@ IMAGE = re.compile(r"^[a-z0-9]+(?:[._/:@-][A-Za-z0-9_.-]+)*$")
 def prepare(image: str) -> dict[str, Any]:
     import docker.errors
 
-    if len(image) > 255 or not IMAGE.match(image):
+    if len(image) > 255 or not IMAGE.fullmatch(image):
         raise UserError(f"invalid image reference {image!r}")
     engine = c.client(timeout=600)
     try:

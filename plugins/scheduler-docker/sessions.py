@@ -118,7 +118,7 @@ def enter(ctx: Context) -> int:
     app = App(head[0]).require()
     rest = head[1:]
     ref = None
-    if rest and CONTAINER_REF.match(rest[0]):
+    if rest and CONTAINER_REF.fullmatch(rest[0]):
         ref = rest.pop(0)
     rest += command
     engine = c.client(timeout=86400)

@@ -43,7 +43,7 @@ def parse_key(text: str) -> str:
     if len(lines) != 1:
         raise UserError("expected exactly one public key line")
     parts = lines[0].split()
-    if len(parts) < 2 or parts[0] not in KEY_TYPES or not _BASE64.match(parts[1]):
+    if len(parts) < 2 or parts[0] not in KEY_TYPES or not _BASE64.fullmatch(parts[1]):
         raise UserError("not an OpenSSH public key (expected 'ssh-ed25519 AAAA...')")
     try:
         blob = base64.b64decode(parts[1], validate=True)

@@ -28,7 +28,7 @@ def base() -> Path:
 
 def absolute(path: str, what: str) -> str:
     """A normalised absolute path of safe characters, without `.` or `..` parts."""
-    if not ABSOLUTE.match(path) or any(p in (".", "..") for p in path.split("/")):
+    if not ABSOLUTE.fullmatch(path) or any(p in (".", "..") for p in path.split("/")):
         raise UserError(
             f"invalid {what} {path!r}: an absolute path of letters, digits and ._@+- "
             "without '.' or '..'"
@@ -90,7 +90,7 @@ def owner(text: str) -> str:
 
 
 def directory_name(name: str) -> str:
-    if not DIRECTORY_NAME.match(name):
+    if not DIRECTORY_NAME.fullmatch(name):
         raise UserError(
             f"invalid directory name {name!r}: one name of letters, digits, '.', '_' and '-'"
         )
