@@ -98,7 +98,8 @@ def _ulimit(value: str | None) -> dict[str, Any]:
 
 def _tmpfs(value: str | None) -> dict[str, Any]:
     path, _, opts = (value or "").partition(":")
-    if not PATH.fullmatch(path) or ".." in path.split("/") or (opts and not TMPFS_OPTS.fullmatch(opts)):
+    bad_opts = bool(opts) and not TMPFS_OPTS.fullmatch(opts)
+    if not PATH.fullmatch(path) or ".." in path.split("/") or bad_opts:
         raise UserError(f"invalid --tmpfs {value!r}: use /PATH[:size=64m,mode=1777]")
     return {"tmpfs": {path: opts}}
 
