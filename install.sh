@@ -545,12 +545,12 @@ configure_appliance() {
     body=$(printf '%s\n' "$KEY" | awk '{ print $2 }')
     if [ -n "$body" ] && grep -qsF -- "$body" "$APPLIANCE_HOME/.ssh/authorized_keys"; then
       info "ssh key already authorized"
-    elif printf '%s\n' "$KEY" | appliance ssh-keys:add admin 2>/dev/null; then
+    elif printf '%s\n' "$KEY" | appliance ssh-keys:add admin --admin 2>/dev/null; then
       info "ssh key added as admin"
     else
       info "replacing the existing ssh key named admin"
       appliance ssh-keys:remove admin </dev/null
-      printf '%s\n' "$KEY" | appliance ssh-keys:add admin
+      printf '%s\n' "$KEY" | appliance ssh-keys:add admin --admin
     fi
   fi
 }
@@ -591,7 +591,7 @@ EOF
     cat <<EOF
 
        No SSH key is authorized yet. Add one with:
-         echo "ssh-ed25519 AAAA..." | sudo appliance ssh-keys:add admin
+         echo "ssh-ed25519 AAAA..." | sudo appliance ssh-keys:add admin --admin
 EOF
   fi
   if [ "$NO_START" -eq 1 ]; then

@@ -80,24 +80,81 @@ def run(argv: list[str], via_ssh: bool = False) -> int:
     registry = Registry()
     if name == "help":
         return show_help(registry, args, out, via_ssh)
-    command = registry.command(name)
-    if command is None:
-        if via_ssh:
-            from appliance.hooks import Hooks
+    return route(registry, out, name, args, via_ssh)
 
-            code = Hooks(registry, out).call(
-                "appliance_ssh_command", argv=argv, user=current_user(), out=out
-            )
-            if code is not None:
-                return int(code)
-            raise UserError(f"command not allowed: {name!r}; see 'ssh appliance@HOST help'")
+
+def route(registry: object, out: object, name: str, args: list[str], via_ssh: bool) -> int:
+    """Check who may run `name`, run it, and record it in the audit log."""
+    from appliance import access
+
+    user = current_user()
+    record: dict[str, object] = {"key": user, "command": name, "args": args}
+    try:
+        caller = access.for_caller(user, via_ssh)
+        record["fingerprint"] = caller.fingerprint
+        command = registry.command(name)  # type: ignore[attr-defined]
+        if command is None:
+            return _not_a_command(registry, out, caller, [name, *args])
+        record["redact"] = command.redact
+        record["app"] = access.authorize(caller, command, args)
+        code = run_command(command, args, out, registry, caller)
+        record.update(outcome="ok" if code == 0 else "failed", code=code)
+        return code
+    except access.Refused:
+        record.update(outcome="refused", code=1)
+        raise
+    except UserError as exc:
+        record.update(outcome="failed", code=exc.code)
+        raise
+    except KeyboardInterrupt:
+        record.update(outcome="interrupted", code=130)
+        raise
+    except SystemExit as exc:  # argparse's --help
+        code = exc.code if isinstance(exc.code, int) else 1
+        record.update(outcome="ok" if code == 0 else "failed", code=code)
+        raise
+    except BaseException as exc:
+        record.update(outcome="error", code=getattr(exc, "code", 1))
+        raise
+    finally:
+        _audit(record, via_ssh)
+
+
+def _audit(record: dict[str, object], via_ssh: bool) -> None:
+    from appliance import audit
+
+    args = record.pop("args")
+    values = record.pop("redact", "") == "values"
+    record["args"] = audit.redact(list(args), values=values)  # type: ignore[call-overload]
+    record["via"] = "ssh" if via_ssh else "local"
+    record["source"] = audit.source_address() if via_ssh else "local"
+    audit.record(record)
+
+
+def _not_a_command(registry: object, out: object, caller: object, argv: list[str]) -> int:
+    """Over SSH, an admin's other commands go to the appliance_ssh_command hook (a
+    plugin's own SSH verbs); nothing else runs."""
+    from appliance import access
+
+    assert isinstance(caller, access.Access)
+    name = argv[0]
+    if not caller.via_ssh:
         raise UserError(f"unknown command {name!r}; see 'appliance help'")
-    if via_ssh and command.local_only:
-        raise UserError(f"{name} runs only on the host, as root: sudo appliance {name} ...")
-    return run_command(command, args, out, registry)
+    if caller.admin:
+        from appliance.hooks import Hooks
+
+        code = Hooks(registry, out).call(  # type: ignore[arg-type]
+            "appliance_ssh_command", argv=argv, user=caller.user, out=out
+        )
+        if code is not None:
+            return int(code)
+    raise access.Refused(f"command not allowed: {name!r}; see 'ssh appliance@HOST help'")
 
 
-def run_command(command: object, args: list[str], out: object, registry: object) -> int:
+def run_command(
+    command: object, args: list[str], out: object, registry: object, caller: object = None
+) -> int:
+    from appliance import access
     from appliance.command import Context
     from appliance.hooks import Hooks
     from appliance.plugins import Command, Registry
@@ -105,13 +162,15 @@ def run_command(command: object, args: list[str], out: object, registry: object)
     assert isinstance(command, Command) and isinstance(registry, Registry)
     if command.exec:
         return run_exec(command, args)
+    user = current_user()
     ctx = Context(
         command=command,
         args=args,
         out=out,  # type: ignore[arg-type]
         registry=registry,
         hooks=Hooks(registry, out),  # type: ignore[arg-type]
-        user=current_user(),
+        user=user,
+        access=caller if isinstance(caller, access.Access) else access.for_caller(user, False),
     )
     result = registry.handler(command)(ctx)
     return int(result or 0)

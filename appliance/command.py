@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any, NoReturn
 
+from appliance.access import Access
 from appliance.errors import UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
@@ -28,6 +29,7 @@ class Context:
         registry: Registry,
         hooks: Hooks,
         user: str,
+        access: Access | None = None,
     ) -> None:
         self.command = command
         self.args = args
@@ -35,6 +37,9 @@ class Context:
         self.registry = registry
         self.hooks = hooks
         self.user = user
+        # What the caller may do: the core has already refused what it may not run;
+        # a listing shows only `access.visible_apps()` (None: all).
+        self.access = access if access is not None else Access(user, None, via_ssh=False)
 
     def parse(self, configure: Any = None, *, formats: bool = False) -> argparse.Namespace:
         """Parse `self.args` with an argparse parser that `configure(parser)` fills in."""
@@ -42,6 +47,7 @@ class Context:
             prog=f"appliance {self.command.name}",
             description=self.command.help,
             add_help=True,
+            allow_abbrev=False,  # `--glob` must not mean `--global`: scopes match options whole
         )
         if formats:
             parser.add_argument("--format", choices=["text", "json"], default=self.out.format)

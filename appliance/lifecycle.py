@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 
+from appliance import access
 from appliance.errors import Conflict
 from appliance.hooks import Hooks
 from appliance.output import Output
@@ -20,6 +21,7 @@ def create_app(name: str, hooks: Hooks, out: Output, user: str) -> App:
         app.path.mkdir(parents=True, exist_ok=True)
         app.settings.set("core", "created_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         app.settings.set("core", "created_by", user)
+    access.grant_created(user, name)
     hooks.event("appliance_app_created", app=app, out=out)
     return app
 
@@ -29,4 +31,5 @@ def destroy_app(app: App, hooks: Hooks, out: Output) -> None:
         hooks.event("appliance_app_destroy", app=app, out=out)
         trash = app.path.with_name(f".{app.name}.destroyed.{time.time_ns()}")
         app.path.rename(trash)
+        access.forget_app(app.name)
     shutil.rmtree(trash, ignore_errors=True)

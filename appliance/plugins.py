@@ -55,6 +55,7 @@ class Command:
         exec: str | None = None,
         hidden: bool = False,
         local_only: bool = False,
+        access: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.plugin = plugin
@@ -64,6 +65,15 @@ class Command:
         self.exec = exec
         self.hidden = hidden
         self.local_only = local_only
+        # Who may run it (see appliance/access.py and docs/plugins.md, "Command scope").
+        access = access or {}
+        self.scope: str = access.get("scope", "host")
+        self.app_arg: str = access.get("app_arg", "name")
+        self.host_options: list[str] = access.get("host_options", [])
+        self.local_only_args: list[str] = access.get("local_only_args", [])
+        self.internal: bool = access.get("internal", False)
+        self.creates_app: bool = access.get("creates_app", False)
+        self.redact: str = access.get("redact", "")
 
     def __repr__(self) -> str:
         return f"Command({self.name!r}, plugin={self.plugin.name!r})"
@@ -142,10 +152,43 @@ def read_manifest(path: Path, builtin: bool) -> Plugin:
             usage=str(spec.get("usage", "")),
             handler=spec.get("handler"),
             exec=spec.get("exec"),
-            hidden=bool(spec.get("hidden", False)),
+            hidden=bool(spec.get("hidden", False)) or spec.get("internal") is True,
             local_only=bool(spec.get("local_only", False)),
+            access=_access_fields(manifest, name, spec),
         )
     return plugin
+
+
+SCOPES = ("app", "host", "any")
+
+
+def _access_fields(manifest: Path, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A command's declared scope, checked strictly: a typo must not widen it."""
+
+    def bad(what: str) -> UserError:
+        return UserError(f"{manifest}: command {name!r}: {what}")
+
+    scope = spec.get("scope", "host")
+    if scope not in SCOPES:
+        raise bad(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    fields: dict[str, Any] = {"scope": scope}
+    app_arg = spec.get("app_arg", "name")
+    if app_arg not in ("name", "repo-path"):
+        raise bad("app_arg must be 'name' or 'repo-path'")
+    fields["app_arg"] = app_arg
+    for key in ("host_options", "local_only_args"):
+        value = spec.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise bad(f"{key} must be a list of strings")
+        fields[key] = value
+    for key in ("internal", "creates_app"):
+        if not isinstance(spec.get(key, False), bool):
+            raise bad(f"{key} must be true or false")
+        fields[key] = spec.get(key, False)
+    if spec.get("redact", "") not in ("", "values"):
+        raise bad("redact must be 'values'")
+    fields["redact"] = spec.get("redact", "")
+    return fields
 
 
 class Registry:

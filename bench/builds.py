@@ -53,7 +53,8 @@ def main() -> None:
     key = work / "key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     key_name, app = f"bench-{secrets.token_hex(3)}", f"bench-{secrets.token_hex(3)}"
-    subprocess.run(["appliance", "ssh-keys:add", key_name], input=(work / "key.pub").read_text(),
+    subprocess.run(["appliance", "ssh-keys:add", key_name, "--admin"],
+                   input=(work / "key.pub").read_text(),
                    text=True, check=True, capture_output=True)  # fmt: skip
     env = {"GIT_SSH_COMMAND": " ".join(["ssh", "-i", str(key), *SSH])}
     import os

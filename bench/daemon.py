@@ -97,7 +97,8 @@ def deploy_apps(names: list[str], work: Path) -> None:
     key = work / "key"
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
     key_name = f"bench-{secrets.token_hex(3)}"
-    added = run("appliance", "ssh-keys:add", key_name, input=(work / "key.pub").read_text())
+    public = (work / "key.pub").read_text()
+    added = run("appliance", "ssh-keys:add", key_name, "--admin", input=public)
     assert added.returncode == 0, added.stderr
     env = {**os.environ, "GIT_SSH_COMMAND": " ".join(["ssh", "-i", str(key), *SSH])}
     repo = work / "app"

@@ -78,7 +78,7 @@ def main() -> None:
     key_name = f"bench-{secrets.token_hex(3)}"
     app = f"bench-{secrets.token_hex(3)}"
     subprocess.run(
-        ["appliance", "ssh-keys:add", key_name],
+        ["appliance", "ssh-keys:add", key_name, "--admin"],
         input=(work / "key.pub").read_text(),
         text=True,
         check=True,

@@ -16,6 +16,9 @@ def create(ctx: Context) -> int:
 def list_apps(ctx: Context) -> int:
     ctx.parse(formats=True)
     names = state.app_names()
+    visible = ctx.access.visible_apps()
+    if visible is not None:
+        names = [name for name in names if name in visible]
     if ctx.out.json:
         ctx.out.data(names)
     else:

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
-from appliance import validate
 from appliance.hookspecs import hookimpl
 from appliance.output import Output
 from appliance.state import App
 
 from . import repo
-
-GIT_COMMANDS = {"git-receive-pack": "receive-pack", "git-upload-pack": "upload-pack"}
-
-
-def app_from_path(path: str) -> str:
-    """`'hello'`, `/hello`, `~/hello.git/` all name the app `hello`."""
-    name = path.strip().removeprefix("~/").strip("/").removesuffix(".git")
-    return validate.app_name(name)
-
-
-@hookimpl
-def appliance_ssh_command(argv: list[str], user: str, out: Output) -> int | None:
-    if not argv or argv[0] not in GIT_COMMANDS:
-        return None
-    if len(argv) != 2:
-        from appliance.errors import UserError
-
-        raise UserError(f"usage: {argv[0]} APP")
-    app = App(app_from_path(argv[1]))
-    if not app.exists():
-        if argv[0] != "git-receive-pack":
-            from appliance.errors import NotFound
-
-            raise NotFound(f"app {app.name!r} does not exist")
-        from appliance import lifecycle
-        from appliance.hooks import Hooks
-        from appliance.plugins import Registry
-
-        # stdout carries git's protocol here: messages go to stderr.
-        err = Output(stream=sys.stderr)
-        lifecycle.create_app(app.name, Hooks(Registry(), err), err, user)
-        err.section(f"Created app {app.name}")
-    path = repo.ensure(app)
-    os.execvp("git", ["git", GIT_COMMANDS[argv[0]], str(path)])
-    return 0
 
 
 @hookimpl

@@ -1,4 +1,5 @@
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -37,8 +38,8 @@ def hook(ctx: Context) -> int:
 
 def _receive(ctx: Context, app: App) -> None:
     branches = repo.deploy_branches(app)
-    for line in sys.stdin.read().splitlines():
-        _old, new, ref = line.split()
+    for line in sys.stdin.read(1024 * 1024).splitlines():
+        _old, new, ref = ref_update(line)
         branch = ref.removeprefix("refs/heads/")
         if not ref.startswith("refs/heads/") or branch not in branches:
             ctx.out.section(
@@ -62,6 +63,21 @@ def _receive(ctx: Context, app: App) -> None:
                 tree=tree,
                 summary=f"Deploy {new[:7]}",
             )
+
+
+OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+REF = re.compile(r"refs/[A-Za-z0-9._/-]{1,250}")
+
+
+def ref_update(line: str) -> tuple[str, str, str]:
+    """One `OLD NEW REF` line as git gives it: full object ids and a plain ref name,
+    so nothing else can reach a git command line as an option."""
+    parts = line.split(" ")
+    if len(parts) != 3 or not all(OBJECT_ID.fullmatch(p) for p in parts[:2]):
+        raise UserError(f"malformed ref update from git: {line[:100]!r}")
+    if not REF.fullmatch(parts[2]) or ".." in parts[2]:
+        raise UserError(f"refusing the ref name {parts[2][:100]!r}")
+    return parts[0], parts[1], parts[2]
 
 
 def watch_pusher(done: threading.Event) -> None:

@@ -12,9 +12,11 @@ import base64
 import hashlib
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 
-from appliance import state
+from appliance import access, state
+from appliance.access import Key
 from appliance.errors import UserError
 
 KEY_TYPES = {
@@ -27,14 +29,6 @@ KEY_TYPES = {
     "sk-ecdsa-sha2-nistp256@openssh.com",
 }
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,3}$")
-
-
-def store_path() -> Path:
-    return state.root() / "ssh-keys.toml"
-
-
-def load() -> dict[str, str]:
-    return dict(state.read_toml(store_path()).get("keys", {}))
 
 
 def parse_key(text: str) -> str:
@@ -60,6 +54,19 @@ def fingerprint(key: str) -> str:
     return f"SHA256:{digest}"
 
 
+def load() -> dict[str, Key]:
+    return access.load_keys()
+
+
+def update(change: Callable[[dict[str, Key]], None]) -> dict[str, Key]:
+    """Change the store under its lock, then render authorized_keys from it."""
+    with state.lock_file(access.lock_path(), "the key store", timeout=30):
+        keys = access.load_keys()
+        change(keys)
+        save(keys)
+    return keys
+
+
 def authorized_keys_path() -> Path:
     configured = state.global_settings().get("ssh-keys", "authorized_keys")
     if configured:
@@ -77,12 +84,12 @@ def entry_command(name: str) -> str:
     return shlex.join([*prefix, *argv, "ssh", "--key", name])
 
 
-def save(keys: dict[str, str]) -> None:
-    state.write_toml(store_path(), {"keys": keys}, mode=0o600)
+def save(keys: dict[str, Key]) -> None:
+    access.save_keys(keys)
     lines = ["# Managed by appliance (ssh-keys:add / ssh-keys:remove): edits are overwritten"]
-    for name, key in sorted(keys.items()):
+    for name, entry in sorted(keys.items()):
         command = entry_command(name).replace('"', '\\"')
-        lines.append(f'command="{command}",restrict,pty {key} {name}')
+        lines.append(f'command="{command}",restrict,pty {entry.key} {name}')
     path = authorized_keys_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     state.atomic_write(path, "\n".join(lines) + "\n", mode=0o600)

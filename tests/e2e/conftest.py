@@ -136,7 +136,8 @@ def host(installed: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     key = keydir / "id_ed25519"
     assert sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).returncode == 0
     name = f"e2e-{secrets.token_hex(3)}"
-    added = sh("appliance", "ssh-keys:add", name, input=(keydir / "id_ed25519.pub").read_text())
+    public = (keydir / "id_ed25519.pub").read_text()
+    added = sh("appliance", "ssh-keys:add", name, "--admin", input=public)
     assert added.returncode == 0, added.stderr
     test_host = Host(key=key, key_name=name)
     yield test_host

@@ -243,10 +243,13 @@ def test_web_ports_are_recorded_per_deploy_for_the_restore(root: Path) -> None:
     assert reconcile.published_port(SimpleNamespace(attrs={"HostConfig": {}})) is None
 
 
-def test_the_daemon_cannot_be_started_over_ssh(root: Path) -> None:
+def test_the_daemon_cannot_be_started_over_ssh(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from appliance import cli
     from appliance.errors import UserError
+    from tests.unit.test_ssh_entry import store_keys
 
+    store_keys(alice={"admin": True})
+    monkeypatch.setenv("APPLIANCE_USER", "alice")
     with pytest.raises(UserError, match="command not allowed: 'daemon'"):
         cli.run(["daemon"], via_ssh=True)
 

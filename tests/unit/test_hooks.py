@@ -943,6 +943,10 @@ def appliance_ssh_command(argv, user, out):
     )
     monkeypatch.setenv("APPLIANCE_USER", "nobody")  # restored after the test
     monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "hello-sh 'a b' c")
+    from tests.unit.test_ssh_entry import store_keys
+
+    store_keys(alice={"admin": True}, bob={"apps": []})
+    assert "not allowed" in run("ssh", "--key", "bob").err  # admins only
     result = run("ssh", "--key", "alice")
     assert (result.code, result.out) == (3, "hi alice: ['a b', 'c']\n")
 

@@ -3,8 +3,29 @@ import json
 import pytest
 
 
+def public_key(seed: int) -> str:
+    import base64
+
+    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + bytes([seed]) * 32
+    return "ssh-ed25519 " + base64.b64encode(blob).decode()
+
+
+def store_keys(**roles: dict) -> None:
+    """Keys in the store: `alice={"admin": True}`, `bob={"apps": ["a"]}`."""
+    from appliance import access
+
+    keys = {
+        name: access.Key(name, public_key(n), role.get("admin", False),
+                         set(role.get("apps", ())), role.get("create", False))
+        for n, (name, role) in enumerate(roles.items())
+    }  # fmt: skip
+    access.save_keys(keys)
+
+
 @pytest.fixture
-def ssh(run, monkeypatch):
+def ssh(run, monkeypatch, root):
+    store_keys(alice={"admin": True})
+
     def _ssh(command: str, key: str = "alice", stdin: str = ""):
         monkeypatch.setenv("SSH_ORIGINAL_COMMAND", command)
         return run("ssh", "--key", key, stdin=stdin)

@@ -29,7 +29,7 @@ def test_a_pushers_connection_is_seen_until_it_closes(root: Path) -> None:
 
 
 def test_app_names_from_git_paths(root: Path) -> None:
-    registry = Registry()
-    git = registry.import_module(registry.get("git"))
+    from appliance import access
+
     for path in ("hello", "/hello", "~/hello.git", "hello.git/"):
-        assert git.app_from_path(path) == "hello"
+        assert access.app_from_repo_path(path) == "hello"
