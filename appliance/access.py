@@ -146,9 +146,18 @@ def app_argument(command: Any, args: list[str]) -> str | None:
     return validate.app_name(args[0])
 
 
+def app_named(command: Any, args: list[str]) -> str | None:
+    """The app a command names, for the record; None when it names no valid one (the
+    handler then says what is wrong)."""
+    try:
+        return app_argument(command, args)
+    except UserError:
+        return None
+
+
 def app_from_repo_path(path: str) -> str:
     """`'hello'`, `/hello`, `~/hello.git/` all name the app `hello` (git over SSH)."""
-    return validate.app_name(path.strip().removeprefix("~/").strip("/").removesuffix(".git"))
+    return validate.app_name(path.removeprefix("~/").strip("/").removesuffix(".git"))
 
 
 def authorize(access: Access, command: Any, args: list[str]) -> str | None:
@@ -161,10 +170,7 @@ def authorize(access: Access, command: Any, args: list[str]) -> str | None:
         if local:
             raise Refused(f"{name} runs only on the host, as root: sudo appliance {name} ...")
     if access.admin:
-        try:
-            return app_argument(command, args)
-        except UserError:  # the handler says what is wrong with it
-            return None
+        return app_named(command, args)
     app = app_argument(command, args)
     who = f"not allowed for key {access.user}"
     if command.scope == "any":

@@ -37,8 +37,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(message: str) -> None:
+    """One line, whatever the message quotes: control characters a user typed (a
+    newline, a NUL, an escape sequence) are shown escaped, never acted on."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
     with contextlib.suppress(BrokenPipeError):
-        print(f" !     {message}", file=sys.stderr, flush=True)
+        print(f" !     {shown}", file=sys.stderr, flush=True)
 
 
 def run(argv: list[str], via_ssh: bool = False) -> int:
@@ -95,8 +98,8 @@ def route(registry: object, out: object, name: str, args: list[str], via_ssh: bo
         command = registry.command(name)  # type: ignore[attr-defined]
         if command is None:
             return _not_a_command(registry, out, caller, [name, *args])
-        record["redact"] = command.redact
-        record["app"] = access.authorize(caller, command, args)
+        record.update(redact=command.redact, app=access.app_named(command, args))
+        access.authorize(caller, command, args)
         code = run_command(command, args, out, registry, caller)
         record.update(outcome="ok" if code == 0 else "failed", code=code)
         return code

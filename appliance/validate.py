@@ -56,7 +56,7 @@ def branch(name: str) -> str:
 
 
 def domain(name: str) -> str:
-    candidate = name.strip().lower().rstrip(".")
+    candidate = name.lower().rstrip(".")
     labels = candidate.split(".")
     if (
         not candidate

@@ -37,7 +37,7 @@ def _report(ctx: Context, app: App) -> dict[str, Any]:
 
 def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
-    apps = [App(ns.app).require()] if ns.app else [App(n) for n in state.app_names()]
+    apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in state.app_names()]
     for app in apps:
         recovery.recover_if_idle(app, ctx.hooks, ctx.out)
     reports = {app.name: _report(ctx, app) for app in apps}
@@ -46,7 +46,7 @@ def report(ctx: Context) -> int:
             name: {k.lower().replace(" ", "_"): v for k, v in fields.items()}
             for name, fields in reports.items()
         }
-        ctx.out.data(keyed[ns.app] if ns.app else keyed)
+        ctx.out.data(keyed[ns.app] if ns.app is not None else keyed)
     else:
         for name, fields in reports.items():
             ctx.out.report(f"{name} app information", fields)

@@ -185,7 +185,7 @@ def _data(app: App | None) -> dict[str, Any]:
 
 def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
-    app = App(ns.app).require() if ns.app else None
+    app = App(ns.app).require() if ns.app is not None else None
     data = _data(app)
     if ctx.out.json:
         ctx.out.data(data)

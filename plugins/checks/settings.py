@@ -26,7 +26,7 @@ def parse_types(text: str | None) -> list[str] | None:
     """`web,worker` -> ["web", "worker"]; None, "" or `_all_` -> None (every type)."""
     if not text or text == ALL:
         return None
-    types = [t.strip() for t in text.split(",") if t.strip()]
+    types = [t for t in text.split(",") if t]
     for name in types:
         if name == ALL:
             return None

@@ -50,10 +50,12 @@ def list_plugins(ctx: Context) -> int:
 
 
 def _fetch(source: str, into: Path) -> Path:
+    if not source or len(source) > 1000 or not source.isprintable():
+        raise UserError(f"{source[:100]!r} is neither a directory nor a git URL")
     path = Path(source).expanduser()
     try:
         readable = not path.exists() or os.access(path, os.R_OK | os.X_OK)
-    except PermissionError:
+    except OSError:
         readable = False
     if not readable:
         import getpass

@@ -23,7 +23,7 @@ RESTART_POLICY = re.compile(r"^(no|always|unless-stopped|on-failure(:\d{1,3})?)$
 def report(ctx: Context) -> int:
     """One app's containers, or with no APP every app's, in one engine query."""
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
-    apps = [App(ns.app).require()] if ns.app else [App(n) for n in state.app_names()]
+    apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in state.app_names()]
     for app in apps:
         recovery.recover_if_idle(app, ctx.hooks, ctx.out)
     engine = c.client()
@@ -37,7 +37,7 @@ def report(ctx: Context) -> int:
     healthy = health.statuses([k for k in shown if k.labels.get(c.LABEL_PROCESS) != "run"])
     reports = {app.name: _rows(app, by_app.get(app.name, []), healthy) for app in apps}
     if ctx.out.json:
-        ctx.out.data(reports[ns.app] if ns.app else reports)
+        ctx.out.data(reports[ns.app] if ns.app is not None else reports)
         return 0
     rows = [
         [name, *row]

@@ -74,7 +74,7 @@ def list_mounts(ctx: Context) -> int:
 def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
     data: dict[str, Any] = {"base": str(paths.base())}
-    if ns.app:
+    if ns.app is not None:
         data["mounts"] = [str(m) for m in store.mounts(App(ns.app).require())]
     if ctx.out.json:
         ctx.out.data(data)

@@ -46,7 +46,7 @@ def run(root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
     """Run the CLI in-process: run("apps:list", "--format", "json", stdin="...")."""
 
     def _run(*argv: str, stdin: str = "") -> Result:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
         code = cli.main(list(argv))
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
