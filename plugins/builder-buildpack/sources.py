@@ -72,7 +72,7 @@ def mask(text: str) -> str:
 
 def parse_url(text: str) -> Buildpack:
     """Validate a buildpack URL and say how to fetch it; UserError when it is refused."""
-    url = text.strip()
+    url = text  # file readers strip their lines; a value typed with spaces is refused
     if not url or len(url) > MAX_URL or any(c.isspace() for c in url):
         raise UserError(f"invalid buildpack URL {text!r}")
     if url.startswith("-"):

@@ -21,7 +21,7 @@ MIN_MEMORY = 6 * 1024**2  # the Docker engine refuses less
 
 def memory_bytes(text: str) -> int:
     """`512m`, `1g`, `65536k` or bytes; at least 6m, as the engine requires."""
-    match = MEMORY.fullmatch(text.strip().lower())
+    match = MEMORY.fullmatch(text.lower())
     if not match:
         raise UserError(f"invalid memory {text!r}: use a number with b, k, m or g (512m, 1g)")
     amount = int(match.group(1)) * UNITS[match.group(2)]
@@ -32,7 +32,7 @@ def memory_bytes(text: str) -> int:
 
 def cpus(text: str) -> float:
     """`1`, `1.5`, `0.25`: CPUs' worth of time, at most as many as the host has."""
-    if not CPU.fullmatch(text.strip()):
+    if not CPU.fullmatch(text):
         raise UserError(f"invalid cpu {text!r}: use a number of CPUs such as 1 or 0.5")
     value = float(text)
     available = os.cpu_count() or 1

@@ -31,12 +31,17 @@ KEY_TYPES = {
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,3}$")
 
 
+MAX_LINE = 8192  # an RSA key of 16384 bits is under 3000
+
+
 def parse_key(text: str) -> str:
     """Return `TYPE BASE64` from one public-key line, refusing options or junk."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if len(lines) != 1:
         raise UserError("expected exactly one public key line")
     parts = lines[0].split()
+    if len(lines[0]) > MAX_LINE:
+        raise UserError(f"a public key line is at most {MAX_LINE} characters")
     if len(parts) < 2 or parts[0] not in KEY_TYPES or not _BASE64.fullmatch(parts[1]):
         raise UserError("not an OpenSSH public key (expected 'ssh-ed25519 AAAA...')")
     try:

@@ -26,9 +26,16 @@ def base() -> Path:
     return Path(str(state.global_settings().get("storage", "base", DEFAULT_BASE)))
 
 
+MAX_PATH = 1024
+
+
 def absolute(path: str, what: str) -> str:
     """A normalised absolute path of safe characters, without `.` or `..` parts."""
-    if not ABSOLUTE.fullmatch(path) or any(p in (".", "..") for p in path.split("/")):
+    if (
+        len(path) > MAX_PATH
+        or not ABSOLUTE.fullmatch(path)
+        or any(p in (".", "..") for p in path.split("/"))
+    ):
         raise UserError(
             f"invalid {what} {path!r}: an absolute path of letters, digits and ._@+- "
             "without '.' or '..'"
