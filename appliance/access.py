@@ -39,21 +39,31 @@ class Key:
     """One authorised key, as the store holds it."""
 
     def __init__(
-        self, name: str, key: str, admin: bool, apps: set[str] | None = None, create: bool = False
+        self,
+        name: str,
+        key: str,
+        admin: bool,
+        apps: set[str] | None = None,
+        create: bool = False,
+        fingerprint: str = "",
     ) -> None:
         self.name = name
         self.key = key
         self.admin = admin
         self.apps: set[str] = set(apps or ())
         self.create = create
+        self._fingerprint = fingerprint
 
     @property
     def fingerprint(self) -> str:
-        import base64
-        import hashlib
+        """Stored with the key, so checking a command needs no hashing."""
+        if not self._fingerprint:
+            import base64
+            import hashlib
 
-        blob = base64.b64decode(self.key.split()[1])
-        return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+            digest = hashlib.sha256(base64.b64decode(self.key.split()[1])).digest()
+            self._fingerprint = "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+        return self._fingerprint
 
     @property
     def role(self) -> str:
@@ -61,7 +71,13 @@ class Key:
 
     def as_toml(self) -> dict[str, Any]:
         apps = sorted(self.apps)
-        return {"key": self.key, "admin": self.admin, "apps": apps, "create": self.create}
+        return {
+            "key": self.key,
+            "fingerprint": self.fingerprint,
+            "admin": self.admin,
+            "apps": apps,
+            "create": self.create,
+        }
 
 
 def store_path() -> Path:
@@ -80,7 +96,9 @@ def load_keys() -> dict[str, Key]:
         elif isinstance(entry, dict) and isinstance(entry.get("key"), str):
             apps = {a for a in entry.get("apps", []) if isinstance(a, str)}
             admin, create = entry.get("admin") is True, entry.get("create") is True
-            found[name] = Key(name, entry["key"], admin, apps, create)
+            stored = entry.get("fingerprint")
+            fingerprint = stored if isinstance(stored, str) else ""
+            found[name] = Key(name, entry["key"], admin, apps, create, fingerprint)
     return found
 
 

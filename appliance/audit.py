@@ -27,10 +27,10 @@ KEEP = 5
 MAX_ARG = 200
 MAX_ARGS = 40
 REDACTED = "<redacted>"
-_SECRET_NAME = re.compile(
+SECRET_NAME = (
     r"(?i).*(pass(word|wd|phrase)?|secret|token|api[-_]?key|private[-_]?key|credential|auth).*"
 )
-_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]*@")
+URL_PASSWORD = r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]*@"
 
 
 def folder() -> Path:
@@ -50,11 +50,14 @@ def redact(args: list[str], values: bool = False) -> list[str]:
             shown.append(REDACTED)
             hide_next = False
             continue
-        text = _URL_PASSWORD.sub(rf"\1{REDACTED}@", arg)
+        # Most arguments hold neither `://` nor `=` nor a leading dash: no regex runs
+        # (or is even compiled) for them, which keeps the audit off a command's path.
+        text = re.sub(URL_PASSWORD, rf"\1{REDACTED}@", arg) if "://" in arg else arg
         name, eq, _value = text.partition("=")
-        if eq and (values or _SECRET_NAME.fullmatch(name)) and not name.startswith("-"):
+        secret = (eq or name.startswith("-")) and re.fullmatch(SECRET_NAME, name)
+        if eq and (values or secret) and not name.startswith("-"):
             text = f"{name}={REDACTED}"
-        elif name.startswith("-") and _SECRET_NAME.fullmatch(name):
+        elif name.startswith("-") and secret:
             text = f"{name}={REDACTED}" if eq else text
             hide_next = not eq
         if len(text) > MAX_ARG:

@@ -95,10 +95,13 @@ def main() -> None:
     parser.add_argument("--apps", type=int, default=200)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--bin", help="the appliance executable (default: the one on PATH)")
+    parser.add_argument(
+        "--checkout", help="run `python -m appliance` from this checkout (say, an older commit)"
+    )
     args = parser.parse_args()
-    argv = appliance_argv(args.bin)
+    argv = [sys.executable, "-m", "appliance"] if args.checkout else appliance_argv(args.bin)
     with tempfile.TemporaryDirectory(prefix="appliance-bench-") as tmp:
-        env = {**os.environ, "APPLIANCE_ROOT": tmp, "PYTHONPATH": str(CHECKOUT)}
+        env = {**os.environ, "APPLIANCE_ROOT": tmp, "PYTHONPATH": args.checkout or str(CHECKOUT)}
         if argv[0] != sys.executable:
             env.pop("PYTHONPATH")
         for i in range(args.apps):
@@ -122,7 +125,56 @@ def main() -> None:
             "config:get app-007 DATABASE_URL",
             timed([*argv, "config:get", "app-007", "DATABASE_URL"], env, args.runs),
         )
+        over_ssh(argv, env, Path(tmp), args)
         import_profile(argv, env)
+
+
+def public_key(seed: int) -> str:
+    import base64
+
+    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + bytes([seed]) * 32
+    return "ssh-ed25519 " + base64.b64encode(blob).decode()
+
+
+def fingerprint(key: str) -> str:
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(base64.b64decode(key.split()[1])).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+KEY, DEV_KEY = public_key(1), public_key(2)
+
+
+def over_ssh(argv: list[str], env: dict[str, str], root: Path, args: argparse.Namespace) -> None:
+    """The path a key's command takes (`appliance ssh --key NAME`, as sshd runs it): the
+    key's role is read, the command authorised and recorded in the audit log. Versions
+    before roles ignore the store, so the same store serves a before/after comparison."""
+    granted = [f"app-{i:03d}" for i in range(10)]
+    (root / "ssh-keys.toml").write_text(
+        f'[keys.bench-admin]\nkey = "{KEY}"\nadmin = true\n'
+        f'fingerprint = "{fingerprint(KEY)}"\n'
+        f'[keys.bench-dev]\nkey = "{DEV_KEY}"\nadmin = false\napps = {granted!r}\n'
+        f'fingerprint = "{fingerprint(DEV_KEY)}"\n'
+    )
+    ssh_env = {**env, "SSH_ORIGINAL_COMMAND": "apps:list"}
+    ssh_env["SSH_CONNECTION"] = "10.0.0.1 1 10.0.0.2 22"
+    describe(
+        f"ssh apps:list ({args.apps}), admin key",
+        timed([*argv, "ssh", "--key", "bench-admin"], ssh_env, args.runs),
+    )
+    probe = subprocess.run([*argv, "ssh", "--key", "bench-dev"], env=ssh_env, capture_output=True)
+    if probe.returncode != 0:
+        print("ssh apps:list, granted key          (not supported by this version)")
+        return
+    describe(
+        "ssh apps:list, key granted 10 apps",
+        timed([*argv, "ssh", "--key", "bench-dev"], ssh_env, args.runs),
+    )
+    log = root / "audit" / "audit.log"
+    if log.exists():
+        print(f"audit log after the runs: {log.stat().st_size // 1024} KiB")
 
 
 if __name__ == "__main__":
