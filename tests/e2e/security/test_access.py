@@ -59,9 +59,9 @@ def test_a_granted_key_pushes_and_configures_its_app(host: Host, granted, tmp_pa
     pushed = dev.push(repo, mine)
     assert pushed.returncode == 0, pushed.stderr
     assert host.get(mine)[1].startswith("hello v1\n")
-    configured = dev.ssh("config:set", mine, "GREETING=hi there")
+    configured = dev.ssh("config:set", mine, "GREETING=hi")
     assert configured.returncode == 0, configured.stderr
-    assert dev.ssh("config:get", mine, "GREETING").stdout.strip() == "hi there"
+    assert dev.ssh("config:get", mine, "GREETING").stdout.strip() == "hi"
     assert json.loads(dev.ssh("apps:list", "--format", "json").stdout) == [mine]
     logs = dev.ssh("logs", mine, "-n", "5")
     assert logs.returncode == 0, logs.stderr
