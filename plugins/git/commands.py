@@ -194,6 +194,8 @@ def from_image(ctx: Context) -> int:
         p.add_argument("image")
 
     ns = ctx.parse(configure)
+    if not ctx.access.admin:
+        not_anothers_image(ns.image, ns.app)
     app = _app_for_deploy(ctx, ns.app)
     ctx.out.section(f"Deploying image {ns.image} to {app.name}")
     files = ctx.hooks.call("appliance_image_prepare", image=ns.image)
@@ -212,6 +214,20 @@ def from_image(ctx: Context) -> int:
         app_json=app_json,
     )
     return 0
+
+
+IMAGE_ID = re.compile(r"(sha256:)?[0-9a-f]{6,64}")
+
+
+def not_anothers_image(image: str, app: str) -> None:
+    """A key granted some apps deploys images by name, never by id, and never the
+    images the appliance built for other apps (their code, maybe their secrets)."""
+    name = image.lower().removeprefix("docker.io/").removeprefix("index.docker.io/")
+    repository = re.split(r"[:@]", name, maxsplit=1)[0]
+    if IMAGE_ID.fullmatch(name) or name.startswith("sha256:"):
+        raise UserError(f"deploy an image by name, not by id ({image!r})")
+    if repository.startswith("appliance/") and repository != f"appliance/{app}":
+        raise UserError(f"{image!r} is another app's image")
 
 
 def from_archive(ctx: Context) -> int:

@@ -33,3 +33,16 @@ def test_app_names_from_git_paths(root: Path) -> None:
 
     for path in ("hello", "/hello", "~/hello.git", "hello.git/"):
         assert access.app_from_repo_path(path) == "hello"
+
+
+def test_a_granted_key_cannot_deploy_another_apps_image(root: Path) -> None:
+    import pytest
+
+    from appliance.errors import UserError
+
+    commands = commands_module()
+    for image in ("appliance/other:build-3", "docker.io/appliance/other", "3f2a1b9c", "sha256:ab"):
+        with pytest.raises(UserError):
+            commands.not_anothers_image(image, "mine")
+    commands.not_anothers_image("appliance/mine:build-3", "mine")
+    commands.not_anothers_image("python:3.12-slim", "mine")
