@@ -72,12 +72,16 @@ def _folder(root: Path, parts: list[str], name: str | PurePosixPath) -> Iterator
             except OSError as exc:
                 if exc.errno == errno.ELOOP:
                     raise _leaves(name) from None
-                raise UserError(f"cannot open {name} in the pushed source: {exc.strerror}") from None
+                raise _cannot(name, exc) from None
             os.close(fd)
             fd = inner
         yield fd
     finally:
         os.close(fd)
+
+
+def _cannot(name: str | PurePosixPath, exc: OSError) -> UserError:
+    return UserError(f"cannot open {name} in the pushed source: {exc.strerror}")
 
 
 def _is_link(folder: int, part: str) -> bool:
@@ -104,7 +108,7 @@ def _open(root: Path, name: str | PurePosixPath) -> int | None:
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise _leaves(name) from None
-            raise UserError(f"cannot open {name} in the pushed source: {exc.strerror}") from None
+            raise _cannot(name, exc) from None
 
 
 def _mode(root: Path, name: str | PurePosixPath) -> int | None:

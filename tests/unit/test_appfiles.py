@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from appliance import appfiles
@@ -46,12 +48,12 @@ def test_app_json_deep_nesting() -> None:
         appfiles.parse_app_json("[" * 100_000 + "]" * 100_000)
 
 
-def test_files_through_a_link_leaving_the_tree(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_files_through_a_link_leaving_the_tree(tmp_path: Path) -> None:
     source = tmp_path / "src"
     source.mkdir()
     (source / "Procfile").symlink_to("/etc/passwd")
     (source / "app.json").symlink_to("/etc/passwd")
-    passwd = open("/etc/passwd").read().splitlines()
+    passwd = Path("/etc/passwd").read_text().splitlines()
     for read in (appfiles.read_procfile, appfiles.read_app_json):
         with pytest.raises(UserError) as caught:
             read(source)
@@ -59,6 +61,6 @@ def test_files_through_a_link_leaving_the_tree(tmp_path) -> None:  # type: ignor
         assert not any(line and line in str(caught.value) for line in passwd)
 
 
-def test_missing_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_files(tmp_path: Path) -> None:
     assert appfiles.read_procfile(tmp_path) == {}
     assert appfiles.read_app_json(tmp_path) == {}
