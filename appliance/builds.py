@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from appliance import dockerfile_runs, state
+from appliance import dockerfile_runs, state, tree
 from appliance.errors import UserError
 from appliance.output import Output
 
@@ -164,13 +164,13 @@ def slot(out: Output, wait: float = 3600) -> Iterator[None]:
 QUIET = ("Removing intermediate container", "---> Running in")
 
 
-def dockerfile_in(context: Path, dockerfile: str) -> Path:
+def read_dockerfile(context: Path, dockerfile: str) -> str:
     """The Dockerfile at `dockerfile` in `context`, which it must not leave (a pushed
     symlink could point anywhere the appliance user can read or write)."""
-    path = context / dockerfile
-    if not path.resolve().is_relative_to(context.resolve()) or not path.is_file():
+    text = tree.read_text(context, dockerfile)
+    if text is None:
         raise UserError(f"{dockerfile} is not a file inside the pushed source")
-    return path
+    return text
 
 
 BUILD_OPTIONS = ("extra_hosts", "shm_size")
@@ -226,10 +226,10 @@ def sdk_build(
     import docker
     import docker.errors
 
-    original = dockerfile_in(context, dockerfile).read_text()
+    original = read_dockerfile(context, dockerfile)
     rewritten = dockerfile_runs.rewrite(original, prefix=dockerfile_runs.PRIORITY)
     if rewritten != original:
-        state.atomic_write(context / dockerfile, rewritten)  # replaces a symlink, if any
+        tree.replace_text(context, dockerfile, rewritten)  # replaces a symlink, if any
     hidden = dockerfile_runs.injected(prefix=dockerfile_runs.PRIORITY)
     limits: dict[str, Any] = {"cpushares": CPU_SHARES}
     if memory():

@@ -59,7 +59,11 @@ def _inside(root: Path, name: str | PurePosixPath) -> list[str]:
 def _folder(root: Path, parts: list[str], name: str | PurePosixPath) -> Iterator[int | None]:
     """A descriptor of the folder `parts` under root, reached without following any
     link; None when it does not exist."""
-    fd = os.open(os.path.realpath(root), _DIR_FLAGS)
+    try:
+        fd = os.open(os.path.realpath(root), _DIR_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        yield None
+        return
     try:
         for part in parts:
             try:

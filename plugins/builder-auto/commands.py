@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from appliance import builds, state
+from appliance import builds, state, tree
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
@@ -91,7 +91,7 @@ def show(ctx: Context) -> int:
                 f"revision {rev[:12]} of {app.name} has nothing builder-auto recognises "
                 "(requirements.txt, pyproject.toml, package.json, go.mod, index.html, .static)"
             )
-        if (source / "Dockerfile").is_file() or (source / ".buildpacks").is_file():
+        if tree.is_file(source, "Dockerfile") or tree.is_file(source, ".buildpacks"):
             ctx.out.warn(
                 f"revision {rev[:12]} has a Dockerfile or .buildpacks: another builder builds "
                 f"it, unless `builder:set {app.name} auto` pins this one"

@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from appliance import builds, dockerfile_runs
+from appliance import builds, dockerfile_runs, tree
 from appliance.errors import UserError
 from appliance.output import Output
 
@@ -82,15 +82,16 @@ def build(
     docker = cli()
     if docker is None:
         raise UserError("no docker CLI with BuildKit found")
-    original = builds.dockerfile_in(context, dockerfile).read_text()
+    original = builds.read_dockerfile(context, dockerfile)
+    tree.read_bytes(context, ".dockerignore")  # the CLI reads it: never through a link out
     flags, prefix = step_changes(ca=ca_bundle is not None)
     builds.limit_buildkit(out)
     with tempfile.TemporaryDirectory(prefix="appliance-dockerfile-") as tmp:
         generated = Path(tmp) / "Dockerfile"
         generated.write_text(dockerfile_runs.rewrite(original, flags=flags, prefix=prefix))
-        ignore = context / f"{dockerfile}.dockerignore"
-        if ignore.is_file():
-            shutil.copy(ignore, Path(tmp) / "Dockerfile.dockerignore")
+        ignore = tree.read_bytes(context, f"{dockerfile}.dockerignore")
+        if ignore is not None:
+            (Path(tmp) / "Dockerfile.dockerignore").write_bytes(ignore)
         argv = [docker, "build", "--progress=plain", "-f", str(generated), "-t", tag]
         if ca_bundle:
             argv += ["--secret", f"id=appliance-ca,src={ca_bundle}"]

@@ -174,10 +174,13 @@ def test_a_dockerfile_must_stay_inside_the_source(tmp_path: Path) -> None:
     (source / "deploy").mkdir(parents=True)
     (source / "deploy" / "web.Dockerfile").write_text("FROM x\n")
     (source / "Dockerfile").symlink_to(tmp_path / "outside")
-    assert builds.dockerfile_in(source, "deploy/web.Dockerfile").is_file()
-    for path in ("Dockerfile", "../outside", "missing"):
-        with pytest.raises(UserError, match="not a file inside the pushed source"):
-            builds.dockerfile_in(source, path)
+    assert builds.read_dockerfile(source, "deploy/web.Dockerfile") == "FROM x\n"
+    with pytest.raises(UserError, match="Dockerfile in the pushed source is a symbolic link"):
+        builds.read_dockerfile(source, "Dockerfile")
+    with pytest.raises(UserError, match="not a plain relative path"):
+        builds.read_dockerfile(source, "../outside")
+    with pytest.raises(UserError, match="not a file inside the pushed source"):
+        builds.read_dockerfile(source, "missing")
 
 
 @pytest.mark.parametrize("argv", [[], ["700m", "1g"], ["700"], ["0m"], ["7000000m"],
