@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from appliance import dockerfile_runs, state, tree
+from appliance import dockerfile_runs, hostenv, state, tree
 from appliance.errors import UserError
 from appliance.output import Output
 
@@ -79,7 +79,9 @@ def limit_buildkit(out: Output) -> None:
     if os.geteuid() != 0:
         argv = ["sudo", "-n", *argv]
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=20, check=False, env=hostenv.host_env()
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         out.info(f"Build limits not set on BuildKit steps: {exc}")
         return

@@ -16,14 +16,13 @@ The protocol, for plugin authors who write shell or any other language:
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from appliance import state
+from appliance import hostenv, state
 from appliance.errors import PluginError
 
 RETURNS_VALUE = {
@@ -66,8 +65,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def run(plugin: str, hook: str, exe: Path, kwargs: dict[str, Any]) -> Any:
-    env = dict(os.environ)
-    env.update(APPLIANCE_HOOK=hook, APPLIANCE_ROOT=str(state.root()), APPLIANCE_PLUGIN=plugin)
+    env = hostenv.host_env(
+        APPLIANCE_HOOK=hook, APPLIANCE_ROOT=str(state.root()), APPLIANCE_PLUGIN=plugin
+    )
     argv = [str(exe)]
     app = kwargs.get("app") or getattr(kwargs.get("deploy"), "app", None)
     if app is not None:

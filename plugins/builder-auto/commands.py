@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from appliance import builds, state, tree
+from appliance import builds, hostenv, state, tree
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
@@ -39,7 +39,7 @@ def _last_pushed(app: App) -> str | None:
         found = subprocess.run(
             ["git", "--git-dir", str(repo), "rev-parse", "--verify", "-q",
              f"refs/heads/{branch}^{{commit}}"],
-            capture_output=True, text=True, check=False,
+            capture_output=True, text=True, check=False, env=hostenv.host_env(),
         )  # fmt: skip
         if found.returncode == 0:
             return found.stdout.strip()
@@ -51,12 +51,14 @@ def _extract(app: App, rev: str, into: Path) -> None:
         ["git", "--git-dir", str(app.path / "repo.git"), "archive", "--format=tar", rev],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        env=hostenv.host_env(),
     )
     untar = subprocess.run(
         ["tar", "-x", "--no-same-owner", "-C", str(into)],
         stdin=archive.stdout,
         capture_output=True,
         check=False,
+        env=hostenv.host_env(),
     )
     assert archive.stdout is not None
     archive.stdout.close()

@@ -25,6 +25,7 @@ def build_args(deploy: Deploy) -> dict[str, str]:
     marked = deploy.app.settings.get("builder-dockerfile", "build_args", [])
     args = builds.proxy_env()
     args.update({key: deploy.config[key] for key in marked if key in deploy.config})
+    buildkit.build_arg_items(args)  # names checked for either builder
     return args
 
 

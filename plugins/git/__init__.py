@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from appliance import validate
+from appliance import hostenv, validate
 from appliance.hookspecs import hookimpl
 from appliance.output import Output
 from appliance.state import App
@@ -46,7 +46,8 @@ def appliance_ssh_command(argv: list[str], user: str, out: Output) -> int | None
         lifecycle.create_app(app.name, Hooks(Registry(), err), err, user)
         err.section(f"Created app {app.name}")
     path = repo.ensure(app)
-    os.execvp("git", ["git", GIT_COMMANDS[argv[0]], str(path)])
+    git = hostenv.which("git")
+    os.execve(git, [git, GIT_COMMANDS[argv[0]], str(path)], hostenv.host_env(git=True))
     return 0
 
 
