@@ -119,16 +119,10 @@ def proxy_env() -> dict[str, str]:
 
 
 def host_ca_bundle() -> str | None:
-    """The host's CA bundle, to be trusted inside builds (corporate proxies)."""
-    path = str(state.global_settings().get("builder", "ca_bundle", ""))
-    for candidate in (
-        path,
-        "/etc/ssl/certs/ca-certificates.crt",
-        "/etc/pki/tls/certs/ca-bundle.crt",
-    ):
-        if candidate and os.path.isfile(candidate):
-            return candidate
-    return None
+    """The host's CA bundle for builds, checked and copied (`appliance.cabundle`)."""
+    from appliance import cabundle
+
+    return cabundle.host_ca_bundle()
 
 
 def slots() -> int:

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from appliance import builds, hostenv, state, tree
+from appliance import builds, cabundle, hostenv, state, tree
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
@@ -98,7 +98,7 @@ def show(ctx: Context) -> int:
                 f"revision {rev[:12]} has a Dockerfile or .buildpacks: another builder builds "
                 f"it, unless `builder:set {app.name} auto` pins this one"
             )
-        ca = dockerfile.flag(app, "trust_host_ca") and builds.host_ca_bundle() is not None
+        ca = dockerfile.flag(app, "trust_host_ca") and cabundle.ca_bundle_source() is not None
         header = "" if ns.eject else f"# Built from {rev[:12]}\n"
         rendered = dockerfile.render(app, plan, ca=ca, eject=ns.eject, header=header)
     ctx.out.raw(rendered.text.rstrip("\n"))
@@ -168,7 +168,7 @@ def _data(app: App | None) -> dict[str, Any]:
     proxies = {k: _masked(v) for k, v in builds.proxy_env().items() if k.islower()}
     data: dict[str, Any] = {
         "bases": bases,
-        "ca_bundle": builds.host_ca_bundle(),
+        "ca_bundle": (cabundle.ca_bundle_source() or (None,))[0],
         "trust_host_ca": dockerfile.flag(app, "trust_host_ca"),
         "pass_proxy": dockerfile.flag(app, "pass_proxy"),
         "proxy": proxies,

@@ -464,7 +464,8 @@ def test_the_build_context_gets_the_dockerfile_and_the_ca(
     app: App, tmp_path: Path, root: Path
 ) -> None:
     build, detect = plugin_module("build"), plugin_module("detect")
-    bundle = write(tmp_path / "ca", {"bundle.pem": "-----BEGIN CERTIFICATE-----\n"})
+    pem = "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n"
+    bundle = write(tmp_path / "ca", {"bundle.pem": pem})
     state.global_settings().set("builder", "ca_bundle", str(bundle / "bundle.pem"))
     state.global_settings().set("builder", "http_proxy", "http://proxy.example:3128")
     source = fixture(tmp_path, "auto-flask")
