@@ -223,6 +223,7 @@ def sdk_build(
     import docker.errors
 
     original = read_dockerfile(context, dockerfile)
+    tree.read_bytes(context, ".dockerignore")  # the SDK reads it: never through a link out
     rewritten = dockerfile_runs.rewrite(original, prefix=dockerfile_runs.PRIORITY)
     if rewritten != original:
         tree.replace_text(context, dockerfile, rewritten)  # replaces a symlink, if any

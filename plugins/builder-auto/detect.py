@@ -87,8 +87,9 @@ class Plan:
 
 
 def sniff(source: Path, language: str | None = None) -> tuple[str, str] | None:
-    """The language and why, from which files exist: cheap, and never an error (an
-    unreadable manifest is the build's to report, and a Dockerfile may win anyway)."""
+    """The language and why, from which files exist: cheap, and no error for a broken
+    manifest (the build's to report, and a Dockerfile may win anyway); a marker that is
+    a link leaving the tree is refused (`appliance.tree`)."""
     if language:
         return language, _reason(source, language) or f"language set to {language}"
     for candidate in ("static", "go", "python", "node"):

@@ -240,3 +240,17 @@ def test_build_limits_are_no_input_of_the_build_key(run, root: Path) -> None:
     assert builds.memory() == "1g"
     assert run("builder:set-global", "build-memory").code == 0
     assert builds.memory() is None and state.global_settings().get("builder", "memory") is None
+
+
+def test_a_build_context_whose_dockerignore_leaves_it_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "secret").write_text("secret\n")
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "Dockerfile").write_text("FROM x\n")
+    (source / ".dockerignore").symlink_to(tmp_path / "secret")
+    monkeypatch.setattr("docker.from_env", lambda **kw: pytest.fail("reached the engine"))
+    with pytest.raises(UserError, match=r"\.dockerignore in the pushed source is a symbolic"):
+        builds.sdk_build(context=source, dockerfile="Dockerfile", tag="t", out=None,
+                         buildargs={})  # type: ignore[arg-type]  # fmt: skip

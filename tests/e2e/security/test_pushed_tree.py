@@ -31,6 +31,11 @@ def passwd_lines() -> list[str]:
     return [line for line in Path("/etc/passwd").read_text().splitlines() if line.strip()]
 
 
+def deployed(host: Host, app: str) -> str:
+    report = json.loads(host.ssh("apps:report", app, "--format", "json").stdout)
+    return str(report["deployed_image"])
+
+
 @pytest.fixture
 def app(host: Host) -> str:
     name = host.new_app("sec-tree")
@@ -73,7 +78,7 @@ def test_procfile_and_app_json_linked_out_are_refused_without_quoting(
     first = host.push(repo, app)
     assert first.returncode == 0, first.stderr[-3000:]
     assert host.get(app)[1].startswith("hello v1\n")
-    releases_before = host.ssh("releases", app, "--format", "json").stdout
+    deployed_before = deployed(host, app)
 
     path = repo / name
     if path.exists():
@@ -89,7 +94,7 @@ def test_procfile_and_app_json_linked_out_are_refused_without_quoting(
     assert leaked == [], "lines of /etc/passwd in the push output"
     assert "root:x:0:0" not in output and "/usr/sbin/nologin" not in output
     assert host.get(app)[1].startswith("hello v1\n")
-    assert host.ssh("releases", app, "--format", "json").stdout == releases_before
+    assert deployed(host, app) == deployed_before
 
 
 def test_a_build_arg_named_ld_preload_is_build_data_only(
