@@ -3,7 +3,10 @@
 The protocol, for plugin authors who write shell or any other language:
 
 * argv: the app's name when the hook concerns an app, nothing otherwise;
-* environment: `APPLIANCE_HOOK`, `APPLIANCE_ROOT`, `APPLIANCE_PLUGIN`, and where
+* environment: an allow-list (`appliance.hostenv`: a fixed PATH, the appliance
+  user's HOME, the locale, DOCKER_HOST when the host sets it, the host-wide proxy
+  settings), never the caller's environment; and `APPLIANCE_HOOK`, `APPLIANCE_ROOT`,
+  `APPLIANCE_PLUGIN`, and where
   they apply `APPLIANCE_APP`, `APPLIANCE_RELEASE`, `APPLIANCE_IMAGE`,
   `APPLIANCE_REV`, `APPLIANCE_SOURCE_DIR`, `APPLIANCE_USER`;
 * stdin: every argument of the hook as one JSON object;
