@@ -24,7 +24,6 @@ PASSED = (
     "LANG",
     "LC_ALL",
     "LC_CTYPE",
-    "TZ",
     "NO_COLOR",
     "DOCKER_HOST",
     "DOCKER_TLS_VERIFY",
@@ -46,6 +45,9 @@ GIT_PASSED = (
     "GIT_PROTOCOL",
 )
 _NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+# An SSH client may send LANG and LC_* (sshd's usual AcceptEnv): a locale name only,
+# never a path glibc would load a locale from.
+_LOCALE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
 
 def host_env(*, git: bool = False, proxy: bool = True, **fixed: str) -> dict[str, str]:
@@ -58,8 +60,11 @@ def host_env(*, git: bool = False, proxy: bool = True, **fixed: str) -> dict[str
            "LOGNAME": account.pw_name}  # fmt: skip
     for name in PASSED + (GIT_PASSED if git else ()):
         value = os.environ.get(name)
-        if value is not None and "\0" not in value:
-            env[name] = value
+        if value is None or "\0" in value:
+            continue
+        if name.startswith(("LANG", "LC_")) and not _LOCALE.fullmatch(value):
+            continue
+        env[name] = value
     if proxy:
         env.update(proxy_settings())
     for name, value in fixed.items():

@@ -59,6 +59,10 @@ def test_the_environment_is_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> No
     assert not set(HOSTILE) - {"PATH"} & set(env)
     assert "GIT_QUARANTINE_PATH" not in env
     assert hostenv.host_env(git=True)["GIT_QUARANTINE_PATH"] == "/repo/objects/incoming"
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("LC_ALL", "/tmp/evil-locale")
+    env = hostenv.host_env()
+    assert env["LANG"] == "C.UTF-8" and "LC_ALL" not in env
     with pytest.raises(ValueError):
         hostenv.host_env(**{"bad name": "x"})
 
