@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from appliance import dockerfile_runs, state
+from appliance import dockerfile_runs, hostenv, state, tree
 from appliance.errors import UserError
 from appliance.output import Output
 
@@ -79,7 +79,9 @@ def limit_buildkit(out: Output) -> None:
     if os.geteuid() != 0:
         argv = ["sudo", "-n", *argv]
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=20, check=False, env=hostenv.host_env()
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         out.info(f"Build limits not set on BuildKit steps: {exc}")
         return
@@ -117,16 +119,10 @@ def proxy_env() -> dict[str, str]:
 
 
 def host_ca_bundle() -> str | None:
-    """The host's CA bundle, to be trusted inside builds (corporate proxies)."""
-    path = str(state.global_settings().get("builder", "ca_bundle", ""))
-    for candidate in (
-        path,
-        "/etc/ssl/certs/ca-certificates.crt",
-        "/etc/pki/tls/certs/ca-bundle.crt",
-    ):
-        if candidate and os.path.isfile(candidate):
-            return candidate
-    return None
+    """The host's CA bundle for builds, checked and copied (`appliance.cabundle`)."""
+    from appliance import cabundle
+
+    return cabundle.host_ca_bundle()
 
 
 def slots() -> int:
@@ -164,13 +160,13 @@ def slot(out: Output, wait: float = 3600) -> Iterator[None]:
 QUIET = ("Removing intermediate container", "---> Running in")
 
 
-def dockerfile_in(context: Path, dockerfile: str) -> Path:
+def read_dockerfile(context: Path, dockerfile: str) -> str:
     """The Dockerfile at `dockerfile` in `context`, which it must not leave (a pushed
     symlink could point anywhere the appliance user can read or write)."""
-    path = context / dockerfile
-    if not path.resolve().is_relative_to(context.resolve()) or not path.is_file():
+    text = tree.read_text(context, dockerfile)
+    if text is None:
         raise UserError(f"{dockerfile} is not a file inside the pushed source")
-    return path
+    return text
 
 
 BUILD_OPTIONS = ("extra_hosts", "shm_size")
@@ -226,10 +222,11 @@ def sdk_build(
     import docker
     import docker.errors
 
-    original = dockerfile_in(context, dockerfile).read_text()
+    original = read_dockerfile(context, dockerfile)
+    tree.read_bytes(context, ".dockerignore")  # the SDK reads it: never through a link out
     rewritten = dockerfile_runs.rewrite(original, prefix=dockerfile_runs.PRIORITY)
     if rewritten != original:
-        state.atomic_write(context / dockerfile, rewritten)  # replaces a symlink, if any
+        tree.replace_text(context, dockerfile, rewritten)  # replaces a symlink, if any
     hidden = dockerfile_runs.injected(prefix=dockerfile_runs.PRIORITY)
     limits: dict[str, Any] = {"cpushares": CPU_SHARES}
     if memory():

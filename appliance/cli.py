@@ -185,7 +185,9 @@ def run_exec(command: object, args: list[str]) -> int:
     from appliance import state
 
     exe = command.plugin.path / command.exec  # type: ignore[attr-defined]
-    env = dict(os.environ, APPLIANCE_ROOT=str(state.root()), APPLIANCE_USER=current_user())
+    from appliance import hostenv
+
+    env = hostenv.host_env(APPLIANCE_ROOT=str(state.root()), APPLIANCE_USER=current_user())
     return subprocess.run([str(exe), *args], env=env, check=False).returncode
 
 

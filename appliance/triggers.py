@@ -3,7 +3,10 @@
 The protocol, for plugin authors who write shell or any other language:
 
 * argv: the app's name when the hook concerns an app, nothing otherwise;
-* environment: `APPLIANCE_HOOK`, `APPLIANCE_ROOT`, `APPLIANCE_PLUGIN`, and where
+* environment: an allow-list (`appliance.hostenv`: a fixed PATH, the appliance
+  user's HOME, the locale, DOCKER_HOST when the host sets it, the host-wide proxy
+  settings), never the caller's environment; and `APPLIANCE_HOOK`, `APPLIANCE_ROOT`,
+  `APPLIANCE_PLUGIN`, and where
   they apply `APPLIANCE_APP`, `APPLIANCE_RELEASE`, `APPLIANCE_IMAGE`,
   `APPLIANCE_REV`, `APPLIANCE_SOURCE_DIR`, `APPLIANCE_USER`;
 * stdin: every argument of the hook as one JSON object;
@@ -16,14 +19,13 @@ The protocol, for plugin authors who write shell or any other language:
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from appliance import state
+from appliance import hostenv, state
 from appliance.errors import PluginError
 
 RETURNS_VALUE = {
@@ -66,8 +68,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def run(plugin: str, hook: str, exe: Path, kwargs: dict[str, Any]) -> Any:
-    env = dict(os.environ)
-    env.update(APPLIANCE_HOOK=hook, APPLIANCE_ROOT=str(state.root()), APPLIANCE_PLUGIN=plugin)
+    env = hostenv.host_env(
+        APPLIANCE_HOOK=hook, APPLIANCE_ROOT=str(state.root()), APPLIANCE_PLUGIN=plugin
+    )
     argv = [str(exe)]
     app = kwargs.get("app") or getattr(kwargs.get("deploy"), "app", None)
     if app is not None:

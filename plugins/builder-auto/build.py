@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 
-from appliance import builds, state
+from appliance import builds, state, tree
 from appliance.deploy import Deploy
 from appliance.errors import UserError
 
@@ -36,10 +36,11 @@ def prepare(deploy: Deploy, plan: detect.Plan) -> dockerfile.Rendered:
         assert ca_bundle is not None
         shutil.copyfile(ca_bundle, source / dockerfile.CA_FILE)
     (work / "Dockerfile").write_text(rendered.text)
-    ignore = source / ".dockerignore"
-    if ignore.is_file():  # whatever it leaves out, the build needs these
-        with ignore.open("a") as f:
-            f.write(f"\n!{dockerfile.WORK_DIR}\n!{dockerfile.WORK_DIR}/**\n")
+    ignored = tree.read_text(source, ".dockerignore")
+    if ignored is not None:  # whatever it leaves out, the build needs these; a link is
+        # replaced by a regular file, never written through
+        keep = f"\n!{dockerfile.WORK_DIR}\n!{dockerfile.WORK_DIR}/**\n"
+        tree.replace_text(source, ".dockerignore", ignored + keep)
     # The revision goes in the saved copy only: in the build context it would make
     # every push miss Docker's cache from the first `COPY . ` on.
     header = f"# Built from {deploy.rev[:12]}\n" if deploy.rev else ""

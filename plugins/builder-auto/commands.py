@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from appliance import builds, state
+from appliance import builds, cabundle, hostenv, state, tree
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
@@ -39,7 +39,7 @@ def _last_pushed(app: App) -> str | None:
         found = subprocess.run(
             ["git", "--git-dir", str(repo), "rev-parse", "--verify", "-q",
              f"refs/heads/{branch}^{{commit}}"],
-            capture_output=True, text=True, check=False,
+            capture_output=True, text=True, check=False, env=hostenv.host_env(),
         )  # fmt: skip
         if found.returncode == 0:
             return found.stdout.strip()
@@ -51,12 +51,14 @@ def _extract(app: App, rev: str, into: Path) -> None:
         ["git", "--git-dir", str(app.path / "repo.git"), "archive", "--format=tar", rev],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        env=hostenv.host_env(),
     )
     untar = subprocess.run(
         ["tar", "-x", "--no-same-owner", "-C", str(into)],
         stdin=archive.stdout,
         capture_output=True,
         check=False,
+        env=hostenv.host_env(),
     )
     assert archive.stdout is not None
     archive.stdout.close()
@@ -91,12 +93,12 @@ def show(ctx: Context) -> int:
                 f"revision {rev[:12]} of {app.name} has nothing builder-auto recognises "
                 "(requirements.txt, pyproject.toml, package.json, go.mod, index.html, .static)"
             )
-        if (source / "Dockerfile").is_file() or (source / ".buildpacks").is_file():
+        if tree.is_file(source, "Dockerfile") or tree.is_file(source, ".buildpacks"):
             ctx.out.warn(
                 f"revision {rev[:12]} has a Dockerfile or .buildpacks: another builder builds "
                 f"it, unless `builder:set {app.name} auto` pins this one"
             )
-        ca = dockerfile.flag(app, "trust_host_ca") and builds.host_ca_bundle() is not None
+        ca = dockerfile.flag(app, "trust_host_ca") and cabundle.ca_bundle_source() is not None
         header = "" if ns.eject else f"# Built from {rev[:12]}\n"
         rendered = dockerfile.render(app, plan, ca=ca, eject=ns.eject, header=header)
     ctx.out.raw(rendered.text.rstrip("\n"))
@@ -166,7 +168,7 @@ def _data(app: App | None) -> dict[str, Any]:
     proxies = {k: _masked(v) for k, v in builds.proxy_env().items() if k.islower()}
     data: dict[str, Any] = {
         "bases": bases,
-        "ca_bundle": builds.host_ca_bundle(),
+        "ca_bundle": (cabundle.ca_bundle_source() or (None,))[0],
         "trust_host_ca": dockerfile.flag(app, "trust_host_ca"),
         "pass_proxy": dockerfile.flag(app, "pass_proxy"),
         "proxy": proxies,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from appliance import tree
 from appliance.errors import UserError
 
 LANGUAGES = ("python", "node", "static", "go")
@@ -28,6 +29,8 @@ LANGUAGES = ("python", "node", "static", "go")
 SAFE_PATH = re.compile(r"^(?!-)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+MAX_INCLUDES = 50  # requirements files pulled in with -r / -c
 
 LOCKFILES = (
     ("package-lock.json", "npm"),
@@ -84,15 +87,16 @@ class Plan:
 
 
 def sniff(source: Path, language: str | None = None) -> tuple[str, str] | None:
-    """The language and why, from which files exist: cheap, and never an error (an
-    unreadable manifest is the build's to report, and a Dockerfile may win anyway)."""
+    """The language and why, from which files exist: cheap, and no error for a broken
+    manifest (the build's to report, and a Dockerfile may win anyway); a marker that is
+    a link leaving the tree is refused (`appliance.tree`)."""
     if language:
         return language, _reason(source, language) or f"language set to {language}"
     for candidate in ("static", "go", "python", "node"):
         reason = _reason(source, candidate, marker_only=candidate == "static")
         if reason:
             return candidate, reason
-    if (source / "index.html").is_file():
+    if tree.is_file(source, "index.html"):
         return "static", "found index.html (static site)"
     return None
 
@@ -110,61 +114,59 @@ def detect(source: Path, language: str | None = None) -> Plan | None:
     return plan
 
 
-def _is_python_project(pyproject: Path) -> bool:
+def _is_python_project(source: Path) -> bool:
     """A pyproject.toml that describes a project, not only tool settings (ruff, black)
     as a Node or Go repository may carry."""
     try:
-        data = tomllib.loads(pyproject.read_text())
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = tomllib.loads(tree.read_text(source, "pyproject.toml") or "")
+    except (UserError, tomllib.TOMLDecodeError):
         return True  # broken: the build says why
     return "project" in data or "poetry" in data.get("tool", {})
 
 
 def _reason(source: Path, language: str, marker_only: bool = False) -> str | None:
     if language == "static":
-        if (source / ".static").is_file():
+        if tree.is_file(source, ".static"):
             return "found .static (static site)"
-        if not marker_only and (source / "index.html").is_file():
+        if not marker_only and tree.is_file(source, "index.html"):
             return "found index.html (static site)"
-    elif language == "go" and (source / "go.mod").is_file():
+    elif language == "go" and tree.is_file(source, "go.mod"):
         return "found go.mod (go)"
     elif language == "python":
-        if (source / "requirements.txt").is_file():
+        if tree.is_file(source, "requirements.txt"):
             return "found requirements.txt (python)"
-        if (source / "pyproject.toml").is_file() and (source / "uv.lock").is_file():
+        if tree.is_file(source, "pyproject.toml") and tree.is_file(source, "uv.lock"):
             return "found pyproject.toml and uv.lock (python, uv)"
-        if (source / "pyproject.toml").is_file() and _is_python_project(source / "pyproject.toml"):
+        if tree.is_file(source, "pyproject.toml") and _is_python_project(source):
             return "found pyproject.toml (python, pip)"
-    elif language == "node" and (source / "package.json").is_file():
-        lockfile = next((f for f, _ in LOCKFILES if (source / f).is_file()), None)
+    elif language == "node" and tree.is_file(source, "package.json"):
+        lockfile = next((f for f, _ in LOCKFILES if tree.is_file(source, f)), None)
         if lockfile:
             return f"found package.json and {lockfile} (node)"
         return "found package.json (node)"
     return None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(source: Path, name: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UserError(f"cannot read {path.name}: {exc}") from None
+        return tomllib.loads(tree.read_text(source, name) or "")
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"cannot read {name}: {exc}") from None
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(source: Path, name: str) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise UserError(f"cannot read {path.name}: {exc}") from None
+        data = json.loads(tree.read_text(source, name) or "")
+    except (ValueError, RecursionError) as exc:
+        raise UserError(f"cannot read {name}: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
-        raise UserError(f"{path.name} must hold a JSON object")
+        raise UserError(f"{name} must hold a JSON object")
     return data
 
 
-def _first_line(path: Path) -> str:
-    try:
-        lines = path.read_text().strip().splitlines()
-    except (OSError, UnicodeDecodeError):
-        return ""
+def _first_line(source: Path, name: str) -> str:
+    """The first line of a small marker file ('' when missing or not text)."""
+    lines = (tree.read_text(source, name, errors="replace") or "").strip().splitlines()
     return lines[0].strip() if lines else ""
 
 
@@ -182,10 +184,11 @@ def _requirements(source: Path, name: str, seen: list[str]) -> tuple[list[str], 
     if name in seen:
         return [], False
     seen.append(name)
-    try:
-        text = (source / name).read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {name}: {exc}") from None
+    if len(seen) > MAX_INCLUDES:
+        raise UserError(f"requirements files include more than {MAX_INCLUDES} others")
+    text = tree.read_text(source, name)
+    if text is None:
+        raise UserError(f"cannot read {name}: not in the source")
     lines, local = [], False
     for raw in text.splitlines():
         line = raw.split(" #", 1)[0].strip()
@@ -195,7 +198,7 @@ def _requirements(source: Path, name: str, seen: list[str]) -> tuple[list[str], 
         if included:
             target = str(Path(name).parent / included.group(2))
             target = target[2:] if target.startswith("./") else target
-            if not SAFE_PATH.fullmatch(target) or not (source / target).is_file():
+            if not SAFE_PATH.fullmatch(target) or not tree.is_file(source, target):
                 local = True  # a URL, or a file we cannot copy on its own
                 continue
             more, more_local = _requirements(source, target, seen)
@@ -218,11 +221,11 @@ def _mentions(requirements: list[str], package: str) -> bool:
 
 def _python(source: Path) -> Plan:
     pyproject = (
-        _read_toml(source / "pyproject.toml") if (source / "pyproject.toml").is_file() else None
+        _read_toml(source, "pyproject.toml") if tree.is_file(source, "pyproject.toml") else None
     )
     project = (pyproject or {}).get("project")
     has_build_system = "build-system" in (pyproject or {})
-    if (source / "requirements.txt").is_file():
+    if tree.is_file(source, "requirements.txt"):
         manifests: list[str] = []
         requirements, local = _requirements(source, "requirements.txt", manifests)
         plan = Plan("python", "", manifests=manifests,
@@ -231,7 +234,7 @@ def _python(source: Path) -> Plan:
             plan.notes.append(
                 "requirements.txt installs from a local path: the code is copied first"
             )
-    elif pyproject is not None and (source / "uv.lock").is_file():
+    elif pyproject is not None and tree.is_file(source, "uv.lock"):
         requirements = list((project or {}).get("dependencies", []))
         plan = Plan("python", "",
                     manifests=["pyproject.toml", "uv.lock"], installer="uv",
@@ -248,7 +251,7 @@ def _python(source: Path) -> Plan:
     else:
         raise UserError("language python needs a requirements.txt or a pyproject.toml")
     for name in (".python-version", "runtime.txt"):
-        version = re.sub(r"^python-", "", _first_line(source / name))
+        version = re.sub(r"^python-", "", _first_line(source, name))
         match = re.fullmatch(r"^(3\.\d{1,2})(\.\d+)?$", version)
         if match:
             plan.python_version = match.group(1)
@@ -259,12 +262,12 @@ def _python(source: Path) -> Plan:
 
 def _python_command(source: Path, requirements: list[str]) -> tuple[list[str], str]:
     gunicorn = _mentions(requirements, "gunicorn")
-    if gunicorn and (source / "wsgi.py").is_file():
+    if gunicorn and tree.is_file(source, "wsgi.py"):
         return _sh("exec gunicorn --bind 0.0.0.0:${PORT:-5000} wsgi"), "gunicorn and wsgi.py"
-    if gunicorn and (source / "app.py").is_file():
+    if gunicorn and tree.is_file(source, "app.py"):
         return _sh("exec gunicorn --bind 0.0.0.0:${PORT:-5000} app:app"), "gunicorn and app.py"
     for script in ("app.py", "main.py", "server.py"):
-        if (source / script).is_file():
+        if tree.is_file(source, script):
             return ["python", script], f"found {script}"
     return _sh(NOT_STARTABLE), "no app.py, main.py or server.py: the Procfile must say"
 
@@ -277,12 +280,12 @@ def _sh(command: str) -> list[str]:
 
 
 def _node(source: Path) -> Plan:
-    if not (source / "package.json").is_file():
+    if not tree.is_file(source, "package.json"):
         raise UserError("language node needs a package.json")
-    package = _read_json(source / "package.json")
+    package = _read_json(source, "package.json")
     scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
     manager_field = str(package.get("packageManager") or "")
-    lockfile, manager = next(((f, m) for f, m in LOCKFILES if (source / f).is_file()), (None, ""))
+    lockfile, manager = next(((f, m) for f, m in LOCKFILES if tree.is_file(source, f)), (None, ""))
     if not manager:
         named = manager_field.split("@", 1)[0]
         manager = named if named in ("npm", "yarn", "pnpm") else "npm"
@@ -295,7 +298,7 @@ def _node(source: Path) -> Plan:
     if plan.deps_after_code:
         plan.notes.append("package.json has install scripts: the code is copied before the install")
     full = plan.build_script or plan.deps_after_code  # devDependencies needed, pruned afterwards
-    berry = (source / ".yarnrc.yml").is_file()
+    berry = tree.is_file(source, ".yarnrc.yml")
     if manager == "npm":
         ci = "npm ci" if lockfile else "npm install"
         plan.install = ci if full else f"{ci} --omit=dev"
@@ -319,7 +322,7 @@ def _node(source: Path) -> Plan:
         )
     if berry:
         plan.manifests.append(".yarnrc.yml")
-        if (source / ".yarn").is_dir():
+        if tree.is_dir(source, ".yarn"):
             plan.deps_after_code = True  # yarnPath releases and plugins live there
     plan.pm_setup = _package_manager_setup(manager, manager_field)
     engines = package.get("engines") if isinstance(package.get("engines"), dict) else {}
@@ -349,16 +352,16 @@ def _node_command(
 ) -> tuple[list[str], str]:
     if scripts.get("start"):
         return ["npm", "start"], "package.json's start script"
-    if (source / "server.js").is_file():
+    if tree.is_file(source, "server.js"):
         return ["npm", "start"], "server.js (what npm start runs)"
     main = package.get("main")
     if (
         isinstance(main, str)
         and SAFE_PATH.fullmatch(main.removeprefix("./"))
-        and (source / main).is_file()
+        and tree.is_file(source, main)
     ):
         return ["node", main.removeprefix("./")], "package.json's main"
-    if (source / "index.js").is_file():
+    if tree.is_file(source, "index.js"):
         return ["node", "index.js"], "found index.js"
     return _sh(NOT_STARTABLE), "no start script, server.js, main or index.js: the Procfile must say"
 
@@ -379,12 +382,11 @@ def static_command(root: str) -> list[str]:
 
 
 def _static(source: Path) -> Plan:
-    marker = source / ".static"
-    root = _first_line(marker).strip("/") if marker.is_file() else ""
+    root = _first_line(source, ".static").strip("/")
     root = root or "."
     if root != "." and not SAFE_PATH.fullmatch(root):
         raise UserError(f".static names the folder to serve: {root!r} is not a plain relative path")
-    if root != "." and not (source / root).is_dir():
+    if root != "." and not tree.is_dir(source, root):
         raise UserError(f".static names the folder {root!r}, which is not in the source")
     plan = Plan("static", "", root=root)
     plan.cmd, plan.cmd_rule = static_command(root), "busybox httpd, else python3 -m http.server"
@@ -395,18 +397,18 @@ def _static(source: Path) -> Plan:
 
 
 def _go(source: Path) -> Plan:
-    gomod = source / "go.mod"
-    if not gomod.is_file():
+    gomod = tree.read_text(source, "go.mod", errors="replace")
+    if gomod is None:
         raise UserError("language go needs a go.mod")
     module = ""
-    for line in gomod.read_text(errors="replace").splitlines():
+    for line in gomod.splitlines():
         found = re.match(r'^\s*module\s+(?:"([^"]*)"|(\S+))', line)
         if found:
             module = found.group(1) if found.group(1) is not None else found.group(2)
             break
-    manifests = ["go.mod"] + (["go.sum"] if (source / "go.sum").is_file() else [])
+    manifests = ["go.mod"] + (["go.sum"] if tree.is_file(source, "go.sum") else [])
     plan = Plan("go", "", manifests=manifests)
-    plan.vendor = (source / "vendor" / "modules.txt").is_file()
+    plan.vendor = tree.is_file(source, "vendor/modules.txt")
     plan.binary = _go_binary(source, module)
     if plan.binary:
         plan.cmd, plan.cmd_rule = [f"/app/bin/{plan.binary}"], "the main package's binary"
@@ -416,11 +418,12 @@ def _go(source: Path) -> Plan:
     return plan
 
 
-def _is_main(folder: Path) -> bool:
-    for path in folder.glob("*.go"):
-        if path.name.endswith("_test.go"):
+def _is_main(source: Path, folder: str) -> bool:
+    for name in tree.entries(source, folder):
+        path = name if folder == "." else f"{folder}/{name}"
+        if not name.endswith(".go") or name.endswith("_test.go") or not tree.is_file(source, path):
             continue
-        for line in path.read_text(errors="replace").splitlines():
+        for line in (tree.read_text(source, path, errors="replace") or "").splitlines():
             if line.startswith("package "):
                 if line.split()[1] == "main":
                     return True
@@ -431,13 +434,17 @@ def _is_main(folder: Path) -> bool:
 def _go_binary(source: Path, module: str) -> str | None:
     """The name `go build -o DIR/ ./...` gives the main package: the last element of
     its import path, skipping a major version suffix (`example.com/tool/v2` -> tool)."""
-    if _is_main(source):
+    if _is_main(source, "."):
         parts = [p for p in module.split("/") if p]
         if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
             parts.pop()
         name = parts[-1] if parts else ""
         return name if SAFE_NAME.fullmatch(name) else None
-    commands = sorted(p.name for p in (source / "cmd").glob("*") if p.is_dir() and _is_main(p))
+    commands = [
+        name
+        for name in tree.entries(source, "cmd")
+        if tree.is_dir(source, f"cmd/{name}") and _is_main(source, f"cmd/{name}")
+    ]
     if len(commands) == 1 and SAFE_NAME.fullmatch(commands[0]):
         return commands[0]
     return None

@@ -3,13 +3,12 @@ tag, or a commit), or a local directory copied. Argument lists only, never a she
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-from appliance import builds
+from appliance import builds, hostenv
 from appliance.errors import UserError
 from appliance.output import Output
 
@@ -63,13 +62,12 @@ def _clone(buildpack: Buildpack, dest: Path) -> None:
 
 def _git(argv: list[str]) -> str | None:
     """Run git; None on success, else its last line of error."""
-    env = {
-        **os.environ,
+    env = hostenv.host_env(
         **{k.upper(): v for k, v in builds.proxy_env().items()},
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_ASKPASS": "/bin/true",
-        "GIT_SSH_COMMAND": "ssh -o BatchMode=yes",
-    }
+        GIT_TERMINAL_PROMPT="0",
+        GIT_ASKPASS="/bin/true",
+        GIT_SSH_COMMAND="ssh -o BatchMode=yes",
+    )
     try:
         done = subprocess.run(
             ["git", "-c", "protocol.ext.allow=never", *argv],

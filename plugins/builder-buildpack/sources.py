@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from appliance import state
+from appliance import state, tree
 from appliance.errors import UserError
 from appliance.state import App
 
@@ -169,14 +169,10 @@ def read_app_json(app_json: dict[str, Any]) -> list[str]:
 
 
 def _read(source: Path | None, name: str) -> str | None:
-    if source is None:
+    """A small file of the pushed tree (never through a link leaving it), or None."""
+    if source is None or not tree.is_file(source, name):
         return None
-    path = source / name
-    if path.is_symlink() or not path.is_file():
-        return None
-    if path.stat().st_size > 100_000:
-        raise UserError(f"{name} is larger than 100 kB")
-    return path.read_text(errors="replace")
+    return tree.read_text(source, name, limit=100 * 1024, errors="replace")
 
 
 def resolve(
@@ -210,7 +206,7 @@ def resolve(
 def _json(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 

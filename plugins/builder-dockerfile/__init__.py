@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance import builds
+from appliance import builds, tree
 from appliance.errors import UserError
 from appliance.hookspecs import hookimpl
 
@@ -25,13 +25,14 @@ def build_args(deploy: Deploy) -> dict[str, str]:
     marked = deploy.app.settings.get("builder-dockerfile", "build_args", [])
     args = builds.proxy_env()
     args.update({key: deploy.config[key] for key in marked if key in deploy.config})
+    buildkit.build_arg_items(args)  # names checked for either builder
     return args
 
 
 @hookimpl(trylast=True)
 def appliance_builder_detect(deploy: Deploy) -> dict[str, Any] | None:
     path = dockerfile_path(deploy)
-    if deploy.source_dir is None or not (deploy.source_dir / path).is_file():
+    if deploy.source_dir is None or not tree.is_file(deploy.source_dir, path):
         return None
     return {"builder": NAME, "priority": 10, "reason": f"found {path}"}
 
@@ -41,7 +42,7 @@ def appliance_build(deploy: Deploy) -> str | None:
     if deploy.builder != NAME or deploy.source_dir is None:
         return None
     path = dockerfile_path(deploy)
-    if not (deploy.source_dir / path).is_file():
+    if not tree.is_file(deploy.source_dir, path):
         raise UserError(f"{path} not found in the pushed source")
     out = deploy.out
     out.section(f"Building {deploy.app.name} from {path}")

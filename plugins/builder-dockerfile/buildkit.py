@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from appliance import builds, dockerfile_runs
+from appliance import builds, dockerfile_runs, hostenv, tree
 from appliance.errors import UserError
 from appliance.output import Output
 
@@ -40,7 +40,7 @@ CA_ENV = (
 def cli() -> str | None:
     """A docker CLI that builds with BuildKit: a 20.10 CLI does natively, newer ones
     through the buildx plugin. None when there is none."""
-    candidates = [shutil.which("docker"), "/usr/bin/docker"]
+    candidates = [shutil.which("docker", path=hostenv.PATH), "/usr/bin/docker"]
     for docker in dict.fromkeys(c for c in candidates if c and os.access(c, os.X_OK)):
         version = _run([docker, "version", "--format", "{{.Client.Version}}"])
         if version is None:
@@ -53,7 +53,10 @@ def cli() -> str | None:
 
 def _run(argv: list[str]) -> str | None:
     try:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
+        result = subprocess.run(
+            argv, capture_output=True, text=True, timeout=20, check=False,
+            env=hostenv.host_env(),
+        )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
@@ -82,15 +85,16 @@ def build(
     docker = cli()
     if docker is None:
         raise UserError("no docker CLI with BuildKit found")
-    original = builds.dockerfile_in(context, dockerfile).read_text()
+    original = builds.read_dockerfile(context, dockerfile)
+    tree.read_bytes(context, ".dockerignore")  # the CLI reads it: never through a link out
     flags, prefix = step_changes(ca=ca_bundle is not None)
     builds.limit_buildkit(out)
     with tempfile.TemporaryDirectory(prefix="appliance-dockerfile-") as tmp:
         generated = Path(tmp) / "Dockerfile"
         generated.write_text(dockerfile_runs.rewrite(original, flags=flags, prefix=prefix))
-        ignore = context / f"{dockerfile}.dockerignore"
-        if ignore.is_file():
-            shutil.copy(ignore, Path(tmp) / "Dockerfile.dockerignore")
+        ignore = tree.read_bytes(context, f"{dockerfile}.dockerignore")
+        if ignore is not None:
+            (Path(tmp) / "Dockerfile.dockerignore").write_bytes(ignore)
         argv = [docker, "build", "--progress=plain", "-f", str(generated), "-t", tag]
         if ca_bundle:
             argv += ["--secret", f"id=appliance-ca,src={ca_bundle}"]
@@ -98,11 +102,25 @@ def build(
             argv += ["--add-host", f"{host}:{address}"]
         if (extra or {}).get("shm_size"):
             argv += ["--shm-size", str((extra or {})["shm_size"])]
-        for key in build_args:
-            argv += ["--build-arg", key]  # the value comes from the environment, not argv
+        argv += build_arg_items(build_args)
         argv.append(str(context))
-        env = {**os.environ, **build_args, "DOCKER_BUILDKIT": "1"}
+        # The CLI's own environment is the appliance's, never the build args: a build arg
+        # named LD_PRELOAD, PATH or DOCKER_CONFIG is data for the build, nothing more.
+        env = hostenv.host_env(DOCKER_BUILDKIT="1")
         _stream(argv, env, out, timeout, dockerfile_runs.injected(flags, prefix))
+
+
+BUILD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def build_arg_items(build_args: dict[str, str]) -> list[str]:
+    """`--build-arg NAME=VALUE` for each build arg: names checked, values as data."""
+    items: list[str] = []
+    for key, value in build_args.items():
+        if not BUILD_ARG.fullmatch(key) or "\0" in value:
+            raise UserError(f"invalid build arg {key!r}")
+        items += ["--build-arg", f"{key}={value}"]
+    return items
 
 
 def _stream(

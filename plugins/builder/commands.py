@@ -1,7 +1,7 @@
 import re
 from typing import Any
 
-from appliance import builds, state
+from appliance import builds, cabundle, state
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
@@ -87,8 +87,8 @@ def set_global(ctx: Context) -> int:
         raise UserError(f"{ns.key} must be a URL like http://proxy.example.com:3128")
     elif key == "no_proxy" and not _NO_PROXY.fullmatch(ns.value):
         raise UserError(f"{ns.key} must be a comma-separated list of hosts")
-    elif key == "ca_bundle" and not ns.value.startswith("/"):
-        raise UserError(f"{ns.key} must be an absolute path to a PEM bundle")
+    elif key == "ca_bundle":
+        cabundle.read_ca_bundle(ns.value)  # builds mount it: only PEM certificates pass
     settings.set(table, key, value)
     if table != "builder":
         settings.unset("builder", key)  # where earlier versions kept it

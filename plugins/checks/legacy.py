@@ -19,6 +19,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from appliance import tree
 from appliance.deploy import Deploy
 from appliance.errors import UserError
 
@@ -99,19 +100,13 @@ def convert(deploy: Deploy) -> None:
 
 def _convert_file(deploy: Deploy) -> None:
     assert deploy.source_dir is not None
-    path = deploy.source_dir / "CHECKS"
-    if path.is_symlink():
-        deploy.out.info("CHECKS is a symbolic link: ignored")
-        return
-    if not path.is_file():
+    if not tree.is_file(deploy.source_dir, "CHECKS"):  # a link out of the tree: refused
         return
     healthchecks = deploy.app_json.get("healthchecks")
     if isinstance(healthchecks, dict) and healthchecks.get("web"):
         deploy.out.info("CHECKS ignored: app.json declares healthchecks for web")
         return
-    if path.stat().st_size > MAX_SIZE:
-        raise UserError(f"CHECKS is larger than {MAX_SIZE // 1024} KiB")
-    checks = parse(path.read_text(errors="replace"))
+    checks = parse(tree.read_text(deploy.source_dir, "CHECKS", MAX_SIZE, errors="replace") or "")
     if not checks:
         return
     if healthchecks is None:

@@ -13,6 +13,8 @@ from appliance.errors import UserError
 from . import schedule as sched
 
 ID = re.compile(r"^[0-9a-f]{8}$")
+MAX_ENTRIES = 100
+MAX_COMMAND = 4096  # bytes, as a Procfile command
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ def parse(app_json: dict[str, Any]) -> list[Entry]:
         return []
     if not isinstance(raw, list):
         raise UserError('app.json cron must be a list of {"command", "schedule"} objects')
+    if len(raw) > MAX_ENTRIES:
+        raise UserError(f"app.json cron: at most {MAX_ENTRIES} entries")
     found: list[Entry] = []
     for number, item in enumerate(raw, 1):
         where = f"app.json cron entry {number}"
@@ -47,6 +51,8 @@ def parse(app_json: dict[str, Any]) -> list[Entry]:
             raise UserError(f"{where} needs a command")
         if "\n" in command or "\0" in command:
             raise UserError(f"{where}: the command must be one line")
+        if len(command.encode()) > MAX_COMMAND:
+            raise UserError(f"{where}: the command is longer than 4 KiB")
         if not isinstance(schedule, str):
             raise UserError(f'{where} needs a schedule such as "0 3 * * *" or "@daily"')
         try:

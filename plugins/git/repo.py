@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import appliance
-from appliance import state
+from appliance import hostenv, state
 from appliance.errors import UserError
 from appliance.state import App
 
@@ -42,6 +42,7 @@ def ensure(app: App) -> Path:
         subprocess.run(
             ["git", "init", "--quiet", "--bare", "--initial-branch=main", str(repo)],
             check=True,
+            env=hostenv.host_env(),
         )
     hook = repo / "hooks" / "pre-receive"
     script = hook_script(app)
@@ -61,12 +62,14 @@ def extract(repo: Path, rev: str, into: Path) -> None:
         ["git", "--git-dir", str(repo), "archive", "--format=tar", rev],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=hostenv.host_env(git=True),  # the objects of a push are in its quarantine
     )
     untar = subprocess.run(
         ["tar", "-x", "--no-same-owner", "-C", str(into)],
         stdin=archive.stdout,
         capture_output=True,
         check=False,
+        env=hostenv.host_env(),
     )
     assert archive.stdout is not None and archive.stderr is not None
     archive.stdout.close()
@@ -82,6 +85,7 @@ def tree_of(repo: Path, rev: str) -> str:
         capture_output=True,
         text=True,
         check=False,
+        env=hostenv.host_env(git=True),
     )
     if result.returncode != 0:
         raise UserError(f"cannot read revision {rev[:12]}: {result.stderr.strip()}")

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 
-from appliance import access
+from appliance import access, hostenv
 from appliance.command import Context
 from appliance.errors import NotFound, UserError
 from appliance.output import Output
@@ -42,7 +42,8 @@ def _serve(ctx: Context, verb: str) -> int:
         lifecycle.create_app(app.name, ctx.hooks, err, ctx.user)
         err.section(f"Created app {app.name}")
     path = repo.ensure(app)
-    git = subprocess.Popen(["git", verb, str(path)])
+    git_exe = hostenv.which("git")
+    git = subprocess.Popen([git_exe, verb, str(path)], env=hostenv.host_env(git=True))
     # The pusher's hang-up reaches git (and the pre-receive hook watches the
     # connection itself); this process only waits to record the outcome.
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):

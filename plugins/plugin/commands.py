@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from appliance import state, validate
+from appliance import hostenv, state, validate
 from appliance.command import Context
 from appliance.errors import Conflict, NotFound, UserError
 from appliance.plugins import Registry, installed_dir, read_manifest
@@ -74,7 +74,11 @@ def _fetch(source: str, into: Path) -> Path:
     if ref:
         argv += ["--branch", ref]
     result = subprocess.run(
-        [*argv, "--", url, str(into / "src")], capture_output=True, text=True, check=False
+        [*argv, "--", url, str(into / "src")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=hostenv.host_env(GIT_TERMINAL_PROMPT="0"),
     )
     if result.returncode != 0:
         raise UserError(f"git clone failed: {result.stderr.strip().splitlines()[-1:]}")

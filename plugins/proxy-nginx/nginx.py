@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from appliance import state, templates
+from appliance import hostenv, state, templates
 from appliance.errors import UserError
 from appliance.state import App
 
@@ -40,7 +40,9 @@ def _as_root(argv: list[str]) -> subprocess.CompletedProcess[str]:
     if os.geteuid() != 0:
         argv = ["sudo", "-n", *argv]
     try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        return subprocess.run(
+            argv, capture_output=True, text=True, timeout=60, check=False, env=hostenv.host_env()
+        )
     except FileNotFoundError:
         raise UserError(f"{argv[0]} is not installed") from None
 

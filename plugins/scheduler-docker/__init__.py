@@ -7,6 +7,7 @@ import contextlib
 import subprocess
 from typing import Any
 
+from appliance import hostenv, state
 from appliance.deploy import Container, Deploy, Target
 from appliance.hookspecs import hookimpl
 from appliance.output import Output
@@ -162,6 +163,7 @@ def appliance_scheduler_retire(deploy: Deploy) -> bool:
         deploy.out.info(f"Old containers drain for {wait} s, then stop")
     subprocess.Popen(
         argv,
+        env=hostenv.host_env(APPLIANCE_ROOT=str(state.root())),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
-from appliance import pipeline, state, templates
+from appliance import hostenv, pipeline, state, templates
 from appliance.command import Context
 from appliance.errors import Conflict, NotFound, UserError
 from appliance.state import App
@@ -112,7 +112,12 @@ def run_helper(base: str, name: str, owner: str) -> str:
     if os.geteuid() != 0:
         argv = ["sudo", "-n", *argv]
     result = subprocess.run(
-        [*argv, base, name, owner], capture_output=True, text=True, timeout=600, check=False
+        [*argv, base, name, owner],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=hostenv.host_env(),
     )
     if result.returncode != 0:
         why = (result.stderr.strip().splitlines() or ["no output"])[-1]

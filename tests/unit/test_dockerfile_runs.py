@@ -174,10 +174,13 @@ def test_a_dockerfile_must_stay_inside_the_source(tmp_path: Path) -> None:
     (source / "deploy").mkdir(parents=True)
     (source / "deploy" / "web.Dockerfile").write_text("FROM x\n")
     (source / "Dockerfile").symlink_to(tmp_path / "outside")
-    assert builds.dockerfile_in(source, "deploy/web.Dockerfile").is_file()
-    for path in ("Dockerfile", "../outside", "missing"):
-        with pytest.raises(UserError, match="not a file inside the pushed source"):
-            builds.dockerfile_in(source, path)
+    assert builds.read_dockerfile(source, "deploy/web.Dockerfile") == "FROM x\n"
+    with pytest.raises(UserError, match="Dockerfile in the pushed source is a symbolic link"):
+        builds.read_dockerfile(source, "Dockerfile")
+    with pytest.raises(UserError, match="not a plain relative path"):
+        builds.read_dockerfile(source, "../outside")
+    with pytest.raises(UserError, match="not a file inside the pushed source"):
+        builds.read_dockerfile(source, "missing")
 
 
 @pytest.mark.parametrize("argv", [[], ["700m", "1g"], ["700"], ["0m"], ["7000000m"],
@@ -237,3 +240,17 @@ def test_build_limits_are_no_input_of_the_build_key(run, root: Path) -> None:
     assert builds.memory() == "1g"
     assert run("builder:set-global", "build-memory").code == 0
     assert builds.memory() is None and state.global_settings().get("builder", "memory") is None
+
+
+def test_a_build_context_whose_dockerignore_leaves_it_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "secret").write_text("secret\n")
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "Dockerfile").write_text("FROM x\n")
+    (source / ".dockerignore").symlink_to(tmp_path / "secret")
+    monkeypatch.setattr("docker.from_env", lambda **kw: pytest.fail("reached the engine"))
+    with pytest.raises(UserError, match=r"\.dockerignore in the pushed source is a symbolic"):
+        builds.sdk_build(context=source, dockerfile="Dockerfile", tag="t", out=None,
+                         buildargs={})  # type: ignore[arg-type]  # fmt: skip

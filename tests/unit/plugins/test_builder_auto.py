@@ -464,7 +464,8 @@ def test_the_build_context_gets_the_dockerfile_and_the_ca(
     app: App, tmp_path: Path, root: Path
 ) -> None:
     build, detect = plugin_module("build"), plugin_module("detect")
-    bundle = write(tmp_path / "ca", {"bundle.pem": "-----BEGIN CERTIFICATE-----\n"})
+    pem = "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n"
+    bundle = write(tmp_path / "ca", {"bundle.pem": pem})
     state.global_settings().set("builder", "ca_bundle", str(bundle / "bundle.pem"))
     state.global_settings().set("builder", "http_proxy", "http://proxy.example:3128")
     source = fixture(tmp_path, "auto-flask")
@@ -573,3 +574,61 @@ def test_show_renders_the_last_pushed_revision(run, app: App, tmp_path: Path) ->
     (app.path / "builder-auto").mkdir()
     (app.path / "builder-auto" / "Dockerfile").write_text("FROM saved\n")
     assert run("builder-auto:show", "hello", "--built").out == "FROM saved\n"
+
+
+# --- a pushed tree's links ------------------------------------------------------------------
+
+
+def test_a_dockerignore_link_leaving_the_tree_is_never_written(
+    app: App, tmp_path: Path
+) -> None:
+    build, detect = plugin_module("build"), plugin_module("detect")
+    target = write(tmp_path / "state", {"settings.toml": "[core]\nx = 1\n"}) / "settings.toml"
+    source = fixture(tmp_path, "auto-flask")
+    (source / ".dockerignore").symlink_to(target)
+    with pytest.raises(UserError, match=r"\.dockerignore in the pushed source is a symbolic"):
+        build.prepare(deploy_of(app, source), detect.detect(source))
+    assert target.read_text() == "[core]\nx = 1\n"
+
+
+def test_a_dockerignore_link_inside_the_tree_is_replaced_not_written_through(
+    app: App, tmp_path: Path
+) -> None:
+    build, detect = plugin_module("build"), plugin_module("detect")
+    source = fixture(tmp_path, "auto-flask")
+    (source / "ignored.txt").write_text("*.pyc\n")
+    (source / ".dockerignore").symlink_to("ignored.txt")
+    build.prepare(deploy_of(app, source), detect.detect(source))
+    assert (source / "ignored.txt").read_text() == "*.pyc\n"
+    assert not (source / ".dockerignore").is_symlink()
+    assert (source / ".dockerignore").read_text().startswith("*.pyc\n\n!.appliance-auto\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "files"),
+    [
+        ("requirements.txt", {}),
+        ("package.json", {}),
+        ("go.mod", {}),
+        ("pyproject.toml", {"uv.lock": ""}),
+        ("base.txt", {"requirements.txt": "-r base.txt\n"}),
+        ("runtime.txt", {"requirements.txt": "flask\n"}),
+        ("main.go", {"go.mod": "module example.com/x\n"}),
+    ],
+)
+def test_manifests_linked_out_of_the_tree_are_refused(
+    detect: ModuleType, tmp_path: Path, name: str, files: dict[str, str]
+) -> None:
+    source = write(tmp_path / "s", files)
+    (source / name).symlink_to("/etc/passwd")
+    with pytest.raises(UserError) as caught:
+        detect.detect(source)
+    assert f"{name} in the pushed source is a symbolic link that leaves" in str(caught.value)
+    assert "root:" not in str(caught.value)
+
+
+def test_a_folder_linked_out_of_the_tree_is_refused(detect: ModuleType, tmp_path: Path) -> None:
+    source = write(tmp_path / "s", {"go.mod": "module example.com/x\n"})
+    (source / "cmd").symlink_to("/etc")
+    with pytest.raises(UserError, match="cmd in the pushed source is a symbolic link"):
+        detect.detect(source)

@@ -242,6 +242,28 @@ def test_resolution_order(sources: ModuleType, app: App, tmp_path: Path) -> None
     assert resolve({"BUILDPACK_URL": "/srv/config"}) == (["/srv/config"], "BUILDPACK_URL is set")
 
 
+@pytest.mark.parametrize("name", [".env", ".buildpacks", "app.json"])
+def test_source_files_linked_out_of_the_tree_are_refused(
+    sources: ModuleType, app: App, tmp_path: Path, name: str
+) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("BUILDPACK_URL=/srv/secret\n")
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / name).symlink_to(secret)
+    with pytest.raises(UserError, match=f"{name} in the pushed source is a symbolic link"):
+        sources.resolve(app, source, {})
+    (source / name).unlink()
+    (source / name).symlink_to(source / "inside")  # a link inside: followed
+    inside = {
+        ".env": "BUILDPACK_URL=/srv/inside\n",
+        ".buildpacks": "/srv/inside\n",
+        "app.json": json.dumps({"buildpacks": [{"url": "/srv/inside"}]}),
+    }
+    (source / "inside").write_text(inside[name])
+    assert sources.resolve(app, source, {})[0] == ["/srv/inside"]
+
+
 def test_app_json_buildpacks_must_have_urls(sources: ModuleType) -> None:
     assert sources.read_app_json({"buildpacks": [{"url": " /srv/a "}, "/srv/b"]}) == [
         "/srv/a",

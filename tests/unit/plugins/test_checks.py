@@ -470,8 +470,8 @@ def test_post_build_refuses_bad_checks_before_anything_starts(
     mods.legacy.convert(deploy_of(None, {"healthchecks": {"web": [{"path": "/"}]}}))
 
 
-def test_a_checks_symlink_is_not_followed(
-    mods: SimpleNamespace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_a_checks_symlink_leaving_the_tree_is_refused(
+    mods: SimpleNamespace, tmp_path: Path
 ) -> None:
     secret = tmp_path / "secret"
     secret.write_text("/etc/shadow-like content\n")
@@ -479,9 +479,23 @@ def test_a_checks_symlink_is_not_followed(
     source.mkdir()
     (source / "CHECKS").symlink_to(secret)
     job = deploy_of(source)
-    mods.legacy.convert(job)
+    with pytest.raises(UserError) as caught:
+        mods.legacy.convert(job)
+    assert "CHECKS in the pushed source is a symbolic link that leaves" in str(caught.value)
+    assert "shadow" not in str(caught.value)
     assert job.app_json == {}
-    assert "CHECKS is a symbolic link: ignored" in capsys.readouterr().out
+
+
+def test_a_checks_symlink_inside_the_tree_is_followed(
+    mods: SimpleNamespace, tmp_path: Path
+) -> None:
+    source = tmp_path / "source"
+    (source / "ops").mkdir(parents=True)
+    (source / "ops" / "checks.txt").write_text("/health ok\n")
+    (source / "CHECKS").symlink_to("ops/checks.txt")
+    job = deploy_of(source)
+    mods.legacy.convert(job)
+    assert job.app_json["healthchecks"]["web"]
 
 
 # --- probes, against a real server -------------------------------------------------

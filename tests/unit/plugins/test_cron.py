@@ -106,6 +106,9 @@ def test_entries_have_stable_ids_and_bad_ones_are_named(entries) -> None:  # typ
                    {"command": "y", "schedule": "61 * * * *"}]},
          r"entry 2: invalid schedule '61 \* \* \* \*': minute '61' is out of range"),
         ({"cron": [{"command": "a\nb", "schedule": "@daily"}]}, "must be one line"),
+        ({"cron": [{"command": "x" * 4097, "schedule": "@daily"}]}, "longer than 4 KiB"),
+        ({"cron": [{"command": f"e {n}", "schedule": "@daily"} for n in range(101)]},
+         "at most 100 entries"),
     ]:  # fmt: skip
         with pytest.raises(UserError, match=message):
             entries.parse(bad)
