@@ -47,7 +47,13 @@ def _unpack(tmp_path: Path, data: bytes) -> Path:
     return _module("archive").unpack(blob, tmp_path / "source")
 
 
-def test_a_plain_archive_unpacks_with_its_top_folder_as_the_source(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tarfile_filter", [True, False])
+def test_a_plain_archive_unpacks_with_its_top_folder_as_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tarfile_filter: bool
+) -> None:
+    """With and without tarfile's data filter (Debian's Python 3.11.2 lacks it)."""
+    if not tarfile_filter:
+        monkeypatch.setattr(_module("archive"), "DATA_FILTER", {})
     data = _tar(
         (_member("app-1.0", tarfile.DIRTYPE), b""),
         (_member("app-1.0/Procfile"), b"web: run\n"),
@@ -57,6 +63,7 @@ def test_a_plain_archive_unpacks_with_its_top_folder_as_the_source(tmp_path: Pat
     source = _unpack(tmp_path, data)
     assert source == tmp_path / "source" / "app-1.0"
     assert (source / "Procfile").read_text() == "web: run\n"
+    assert (source / "Procfile").stat().st_mode & 0o777 == 0o644
     assert (source / "current").is_symlink() and (source / "current").resolve() == source / "static"
 
 
