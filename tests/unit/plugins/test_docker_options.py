@@ -224,5 +224,6 @@ def test_a_stored_option_no_longer_allowed_stops_the_container(run) -> None:
     App("hello").settings.set("docker-options", "deploy", ["--cap-add=CAP_CAP_SYS_ADMIN"])
     from appliance.errors import UserError
 
-    with pytest.raises(UserError, match="not a Linux capability"):
+    with pytest.raises(UserError, match=r"stored deploy docker option '--cap-add=CAP_CAP_SYS_ADMIN'"
+                       r" of hello is refused .* docker-options:clear hello deploy"):
         _module().appliance_container_options(App("hello"), "web", "deploy")
