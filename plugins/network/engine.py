@@ -63,13 +63,10 @@ def connect(engine: Any, network: str, container_id: str) -> bool:
 
 
 def create(engine: Any, name: str) -> None:
-    import docker.errors
+    """A bridge network labelled as the appliance's; a name already taken (by exact
+    name, whoever made it) is refused."""
+    if any(n.name == name for n in engine.networks.list(names=[name])):
+        from appliance.errors import Conflict
 
-    try:
-        engine.networks.get(name)
-    except docker.errors.NotFound:
-        engine.networks.create(name, driver="bridge", labels={LABEL: "1"})
-        return
-    from appliance.errors import Conflict
-
-    raise Conflict(f"network {name!r} already exists")
+        raise Conflict(f"network {name!r} already exists")
+    engine.networks.create(name, driver="bridge", labels={LABEL: "1"})

@@ -131,6 +131,7 @@ def test_networks_the_appliance_did_not_make_are_refused(
                             "was not created by network:create")  # fmt: skip
         refused_in_one_line(host.ssh("network:destroy", foreign, "--force"),
                             "was not created by network:create")  # fmt: skip
+        refused_in_one_line(host.ssh("network:create", foreign), "already exists")
         assert host.ssh("network:report", app, "--format", "json").stdout == before
         assert sh("docker", "network", "inspect", foreign).returncode == 0  # still there
 

@@ -29,9 +29,13 @@ class _Networks:
     def __init__(self, found: list[_Network]) -> None:
         self.found = found
 
-    def list(self, names: list[str], filters: dict[str, str]) -> list[_Network]:
+    def list(self, names: list[str], filters: dict[str, str] | None = None) -> list[_Network]:
+        label = (filters or {}).get("label")
         return [n for n in self.found if any(x in n.name for x in names)
-                and filters["label"] in (n.attrs["Labels"] or {})]  # fmt: skip
+                and (label is None or label in (n.attrs["Labels"] or {}))]  # fmt: skip
+
+    def create(self, name: str, driver: str, labels: dict[str, str]) -> None:
+        self.found.append(_Network(name, labels, f"new{len(self.found)}"))
 
 
 class _Engine:
@@ -128,3 +132,16 @@ def test_a_kept_network_no_longer_ours_is_refused_at_create(
     app.settings.update("network", {"initial": "host"})  # app.toml edited by hand
     with pytest.raises(UserError, match="invalid network name 'host'"):
         _module().appliance_container_options(app, "web", "deploy")
+
+
+def test_create_refuses_any_taken_name_and_labels_its_own() -> None:
+    from appliance.errors import Conflict
+
+    engine = _module("engine")
+    docker = _Engine(_Network("tenant", None, "abc123"))
+    with pytest.raises(Conflict, match="'tenant' already exists"):
+        engine.create(docker, "tenant")
+    engine.create(docker, "ten")  # a part of a name, or an id prefix, is another name
+    engine.create(docker, "abc")
+    assert engine.get(docker, "ten").attrs["Labels"] == {"appliance.network": "1"}
+    assert engine.get(docker, "abc").name == "abc"
