@@ -112,6 +112,24 @@ def test_allowed_options_are_kept_normalised(host: Host, app: str) -> None:
     ]  # fmt: skip
 
 
+def test_allowed_options_reach_docker_normalised(host: Host, tmp_path: Path) -> None:
+    app = host.new_app("sec")
+    assert host.ssh("apps:create", app).returncode == 0
+    added = host.ssh(
+        "docker-options:add", app, "deploy", "--cap-drop=cap_net_raw", "--cap-add", "Cap_Chown",
+        "--security-opt=no-new-privileges:true", "--log-driver=local", "--log-opt=max-size=10m",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    pushed = host.push(make_repo(tmp_path, "dockerfile-hello"), app)
+    assert pushed.returncode == 0, pushed.stderr
+    found = sh("docker", "ps", "-q", "--filter", f"label=appliance.app={app}").stdout.split()
+    assert found
+    config = json.loads(sh("docker", "inspect", found[0]).stdout)[0]["HostConfig"]
+    assert config["CapAdd"] == ["CHOWN"] and config["CapDrop"] == ["NET_RAW"]
+    assert config["SecurityOpt"] == ["no-new-privileges"]
+    assert config["LogConfig"] == {"Type": "local", "Config": {"max-size": "10m"}}
+
+
 def test_networks_the_appliance_did_not_make_are_refused(
     host: Host, app: str, tmp_path: Path
 ) -> None:
