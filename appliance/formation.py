@@ -9,18 +9,25 @@ from appliance import validate
 from appliance.errors import UserError
 from appliance.state import App
 
-MAX_PER_TYPE = 50
+MAX_PER_TYPE = 50  # containers of one process type
+MAX_TYPES = 30  # process types with a count, from ps:scale or app.json
 
 
 def from_app_json(app_json: dict[str, Any]) -> dict[str, int]:
+    """`formation.<type>.quantity`, each a whole number from 0 to MAX_PER_TYPE (a type
+    without a quantity keeps its default)."""
     found: dict[str, int] = {}
     formation = app_json.get("formation")
     if not isinstance(formation, dict):
         return found
+    if len(formation) > MAX_TYPES:
+        raise UserError(f"app.json formation: at most {MAX_TYPES} process types")
     for name, spec in formation.items():
-        quantity = spec.get("quantity") if isinstance(spec, dict) else None
-        if isinstance(quantity, int) and 0 <= quantity <= MAX_PER_TYPE:
-            found[validate.process_type(str(name))] = quantity
+        if not isinstance(spec, dict) or "quantity" not in spec:
+            continue
+        where = f"app.json formation.{str(name)[:63]}.quantity"
+        quantity = validate.bounded(spec["quantity"], where, 0, MAX_PER_TYPE, whole=True)
+        found[validate.process_type(str(name))] = int(quantity)
     return found
 
 
@@ -40,12 +47,21 @@ def scale(app: App, procfile: dict[str, str], app_json: dict[str, Any]) -> dict[
 
 
 def parse(assignments: list[str]) -> dict[str, int]:
+    """`["web=2", "worker=1"]`: counts 0 to MAX_PER_TYPE, ASCII digits only."""
+    if len(assignments) > MAX_TYPES:
+        raise UserError(f"at most {MAX_TYPES} process types")
     result: dict[str, int] = {}
     for item in assignments:
         name, equals, count = item.partition("=")
-        if not equals or not count.isdigit():
-            raise UserError(f"expected TYPE=COUNT, got {item!r}")
-        if int(count) > MAX_PER_TYPE:
-            raise UserError(f"at most {MAX_PER_TYPE} containers per process type")
-        result[validate.process_type(name)] = int(count)
+        if not equals:
+            raise UserError(f"expected TYPE=COUNT, got {item[:80]!r}")
+        name = validate.process_type(name)
+        result[name] = validate.whole_number(count, f"count of {name}", 0, MAX_PER_TYPE)
     return result
+
+
+def bounded(wanted: dict[str, int]) -> dict[str, int]:
+    """A whole formation (what is in force plus a change) of at most MAX_TYPES types."""
+    if len(wanted) > MAX_TYPES:
+        raise UserError(f"at most {MAX_TYPES} process types can be scaled, got {len(wanted)}")
+    return wanted

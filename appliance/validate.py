@@ -65,3 +65,37 @@ def domain(name: str) -> str:
     ):
         raise UserError(f"invalid domain {name!r}")
     return candidate
+
+
+WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
+
+
+def bounded(value: object, field: str, low: float, high: float, *, whole: bool = False) -> float:
+    """A number read from a repository (app.json) or a setting, inside [low, high]: bools,
+    strings, NaN and infinities are refused, and fractions where `whole`. Returns an int
+    for a whole number."""
+    kind = "a whole number" if whole else "a number"
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if (
+        number is None
+        or number != number  # NaN
+        or not low <= number <= high
+        or (whole and number != int(number))
+    ):
+        raise UserError(f"{field} must be {kind} from {low:g} to {high:g}, got {_short(value)}")
+    return int(number) if number == int(number) else float(number)
+
+
+def whole_number(text: str, field: str, low: int, high: int) -> int:
+    """A count or a number of seconds typed on a command line: ASCII digits only (no
+    sign, no `1_000`, no other script's digits), inside [low, high]."""
+    if not WHOLE_NUMBER.fullmatch(text) or not low <= int(text) <= high:
+        raise UserError(
+            f"{field} must be a whole number from {low} to {high}, got {_short(text)}"
+        )
+    return int(text)
+
+
+def _short(value: object) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else f"{shown[:37]}..."

@@ -1,9 +1,11 @@
 from typing import Any
 
-from appliance import lifecycle, recovery, state
+from appliance import lifecycle, recovery, state, validate
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
+
+MAX_LOCK_TIMEOUT = 86400  # seconds a command waits for the app's lock
 
 
 def create(ctx: Context) -> int:
@@ -74,16 +76,15 @@ def set_option(ctx: Context) -> int:
     def configure(p: Any) -> None:
         p.add_argument("app")
         p.add_argument("key", choices=["lock-timeout"])
-        p.add_argument("seconds", nargs="?", type=int)
+        p.add_argument("seconds", nargs="?")
 
     ns = ctx.parse(configure)
     app = App(ns.app).require()
     if ns.seconds is None:
         app.settings.unset("core", "lock_timeout")
         ctx.out.section(f"lock-timeout of {app.name} reset to the default (600 s)")
-    elif not 0 <= ns.seconds <= 86400:
-        raise UserError("lock-timeout must be between 0 and 86400 seconds")
     else:
-        app.settings.set("core", "lock_timeout", ns.seconds)
-        ctx.out.section(f"lock-timeout of {app.name} set to {ns.seconds} s")
+        seconds = validate.whole_number(ns.seconds, "lock-timeout (seconds)", 0, MAX_LOCK_TIMEOUT)
+        app.settings.set("core", "lock_timeout", seconds)
+        ctx.out.section(f"lock-timeout of {app.name} set to {seconds} s")
     return 0

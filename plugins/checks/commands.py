@@ -108,14 +108,14 @@ def set_option(ctx: Context) -> int:
     def configure(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("app")
         parser.add_argument("key", choices=sorted(settings.OPTIONS))
-        parser.add_argument("seconds", nargs="?", type=int)
+        parser.add_argument("seconds", nargs="?")
 
     ns = ctx.parse(configure)
     app = App(ns.app).require()
-    settings.set_number(app, ns.key, ns.seconds)
-    if ns.seconds is None:
+    seconds = settings.set_number(app, ns.key, ns.seconds)
+    if seconds is None:
         default = settings.DEFAULTS[settings.OPTIONS[ns.key]]
         ctx.out.section(f"{ns.key} of {app.name} reset to its default ({default} s)")
     else:
-        ctx.out.section(f"{ns.key} of {app.name} set to {ns.seconds} s")
+        ctx.out.section(f"{ns.key} of {app.name} set to {seconds} s")
     return 0

@@ -44,7 +44,7 @@ def parse(text: str) -> list[dict[str, Any]]:
                 raise UserError(
                     f"CHECKS line {number}: unknown setting {key} (use WAIT, TIMEOUT or ATTEMPTS)"
                 )
-            if not value.isdigit():
+            if not re.fullmatch(r"[0-9]{1,9}", value):
                 raise UserError(
                     f"CHECKS line {number}: {key} must be a whole number, got {value!r}"
                 )

@@ -20,6 +20,10 @@ DEFAULT_UPTIME = 10
 DEFAULT_WAIT_TO_RETIRE = 60
 OPTIONS = {"wait-to-retire": "wait_to_retire", "uptime": "uptime"}
 DEFAULTS = {"wait_to_retire": DEFAULT_WAIT_TO_RETIRE, "uptime": DEFAULT_UPTIME}
+# The default check holds a deploy for `uptime`; old containers drain for `wait_to_retire`.
+MAX_UPTIME = 600
+MAX_WAIT_TO_RETIRE = 3600
+HIGHEST = {"wait_to_retire": MAX_WAIT_TO_RETIRE, "uptime": MAX_UPTIME}
 
 
 def parse_types(text: str | None) -> list[str] | None:
@@ -49,7 +53,9 @@ def status(app: App, process: str) -> str:
 
 
 def number(app: App, key: str) -> int:
-    return int(app.settings.get(TABLE, key, DEFAULTS[key]))
+    """The setting, bounded even when app.toml was edited by hand."""
+    value = app.settings.get(TABLE, key, DEFAULTS[key])
+    return int(validate.bounded(value, f"checks {key} of {app.name}", 0, HIGHEST[key], whole=True))
 
 
 def wait_to_retire(app: App, process: str = "web") -> int:
@@ -98,12 +104,13 @@ def _save(app: App, lists: dict[str, list[str]]) -> None:
             app.settings.unset(TABLE, key)
 
 
-def set_number(app: App, option: str, value: int | None) -> None:
+def set_number(app: App, option: str, text: str | None) -> int | None:
+    """`checks:set APP wait-to-retire|uptime [SECONDS]`; no SECONDS: back to the default."""
     if option not in OPTIONS:
         raise UserError(f"unknown option {option!r}: use {' or '.join(OPTIONS)}")
-    if value is None:
+    if text is None:
         app.settings.unset(TABLE, OPTIONS[option])
-        return
-    if not 0 <= value <= 86400:
-        raise UserError(f"{option} must be between 0 and 86400 seconds")
+        return None
+    value = validate.whole_number(text, f"{option} (seconds)", 0, HIGHEST[OPTIONS[option]])
     app.settings.set(TABLE, OPTIONS[option], value)
+    return value

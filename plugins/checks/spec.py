@@ -21,6 +21,20 @@ TYPES = ("startup", "readiness", "liveness")  # also the order they run in
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
+# Bounds on what a repository's app.json may ask for: a deploy waits for its checks,
+# so each number is capped (worst case per check: attempts * (timeout + wait)).
+MAX_PROCESS_TYPES = 50
+MAX_CHECKS_PER_TYPE = 20
+MAX_ATTEMPTS = 100
+MAX_TIMEOUT = 120  # seconds per attempt
+MAX_WAIT = 60  # seconds between attempts
+MAX_INITIAL_DELAY = 600
+MAX_UPTIME = 600
+MAX_PATH = 2048
+MAX_TEXT = 1024  # content, a name, a header value
+MAX_HEADERS = 20
+MAX_COMMAND = 4096  # characters of a command, all its words together
+
 
 @dataclass(frozen=True)
 class Check:
@@ -115,6 +129,8 @@ def declared(app_json: dict[str, Any]) -> dict[str, list[Check]]:
         return {}
     if not isinstance(raw, dict):
         raise UserError('app.json healthchecks must be an object: {"web": [checks]}')
+    if len(raw) > MAX_PROCESS_TYPES:
+        raise UserError(f"app.json healthchecks: at most {MAX_PROCESS_TYPES} process types")
     found: dict[str, list[Check]] = {}
     for process, entries in raw.items():
         where = f"app.json healthchecks.{process}"
@@ -124,6 +140,8 @@ def declared(app_json: dict[str, Any]) -> dict[str, list[Check]]:
             raise UserError(f"{where}: {exc}") from None
         if not isinstance(entries, list):
             raise UserError(f"{where} must be a list of checks")
+        if len(entries) > MAX_CHECKS_PER_TYPE:
+            raise UserError(f"{where}: at most {MAX_CHECKS_PER_TYPE} checks per process type")
         checks = [parse_check(process, entry, f"{where}[{i}]") for i, entry in enumerate(entries)]
         if checks:
             found[process] = sorted(checks, key=lambda c: TYPES.index(c.type))
@@ -136,10 +154,10 @@ def parse_check(process: str, entry: Any, where: str) -> Check:
     field = _Fields(entry, where)
     kind = field.choice("type", TYPES, "startup")
     command = field.command()
-    uptime = field.number("uptime", 0)
+    uptime = field.number("uptime", 0, MAX_UPTIME)
     listening = field.flag("listening")
-    path = field.text("path", "")
-    content = field.text("content", "")
+    path = field.text("path", "", MAX_PATH)
+    content = field.text("content", "", MAX_TEXT)
     chosen = [
         name
         for name, present in (
@@ -158,17 +176,13 @@ def parse_check(process: str, entry: Any, where: str) -> Check:
     path = path or "/"
     if not path.startswith("/") or UNSAFE.search(path) or " " in path:
         raise UserError(f"{where}.path must start with / and hold no spaces, got {path!r}")
-    port = field.number("port", 0)
-    if port and (port != int(port) or not 0 < port < 65536):
-        raise UserError(f"{where}.port must be a port number, got {port!r}")
-    attempts = field.number("attempts", 3)
-    if attempts < 1 or attempts != int(attempts):
-        raise UserError(f"{where}.attempts must be a whole number, at least 1")
-    timeout = field.number("timeout", 5)
+    port = field.number("port", 0, 65535, whole=True, low=1) if "port" in entry else 0
+    attempts = field.number("attempts", 3, MAX_ATTEMPTS, whole=True, low=1)
+    timeout = field.number("timeout", 5, MAX_TIMEOUT)
     if timeout <= 0:
         raise UserError(f"{where}.timeout must be more than 0 seconds")
     return Check(
-        name=field.text("name", "") or _default_name(strategy, path, command, uptime),
+        name=field.text("name", "", MAX_TEXT) or _default_name(strategy, path, command, uptime),
         process=process,
         strategy=strategy,
         type=kind,
@@ -176,8 +190,8 @@ def parse_check(process: str, entry: Any, where: str) -> Check:
         content=content,
         timeout=timeout,
         attempts=int(attempts),
-        wait=field.number("wait", 5),
-        initial_delay=field.number("initialDelay", 0),
+        wait=field.number("wait", 5, MAX_WAIT),
+        initial_delay=field.number("initialDelay", 0, MAX_INITIAL_DELAY),
         port=int(port) or None,
         command=command,
         uptime=uptime,
@@ -204,19 +218,20 @@ class _Fields:
     def __init__(self, entry: dict[str, Any], where: str) -> None:
         self.entry, self.where = entry, where
 
-    def text(self, key: str, default: str) -> str:
+    def text(self, key: str, default: str, longest: int) -> str:
         value = self.entry.get(key, default)
         if not isinstance(value, str):
-            raise UserError(f"{self.where}.{key} must be a string, got {json.dumps(value)}")
+            raise UserError(f"{self.where}.{key} must be a string, got {_shown(value)}")
+        if len(value) > longest:
+            raise UserError(f"{self.where}.{key} is longer than {longest} characters")
         return value
 
-    def number(self, key: str, default: float) -> float:
-        value = self.entry.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise UserError(
-                f"{self.where}.{key} must be a number of at least 0, got {json.dumps(value)}"
-            )
-        return float(value) if isinstance(value, float) else value
+    def number(
+        self, key: str, default: float, high: float, *, whole: bool = False, low: float = 0
+    ) -> float:
+        return validate.bounded(
+            self.entry.get(key, default), f"{self.where}.{key}", low, high, whole=whole
+        )
 
     def flag(self, key: str) -> bool:
         value = self.entry.get(key, False)
@@ -225,7 +240,7 @@ class _Fields:
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.text(key, default) or default
+        value = self.text(key, default, 100) or default
         if value not in choices:
             raise UserError(
                 f"{self.where}.{key} must be one of {', '.join(choices)}, got {value!r}"
@@ -236,17 +251,28 @@ class _Fields:
         value = self.entry.get("command")
         if value is None or value == [] or value == "":
             return ()
-        if isinstance(value, str):
+        if isinstance(value, str) and len(value) <= MAX_COMMAND:
             return ("/bin/sh", "-c", value)
-        if isinstance(value, list) and all(isinstance(a, str) for a in value) and value[0]:
+        if (
+            isinstance(value, list)
+            and all(isinstance(a, str) for a in value)
+            and value[0]
+            and sum(len(a) + 1 for a in value) <= MAX_COMMAND
+        ):
             return tuple(value)
-        raise UserError(f"{self.where}.command must be a string or a list of strings")
+        raise UserError(
+            f"{self.where}.command must be a string or a list of strings, "
+            f"at most {MAX_COMMAND} characters"
+        )
 
     def headers(self) -> tuple[tuple[str, str], ...]:
         key = "headers" if "headers" in self.entry else "httpHeaders"
         value = self.entry.get(key, [])
-        if not isinstance(value, list):
-            raise UserError(f"{self.where}.{key} must be a list of {{name, value}} objects")
+        if not isinstance(value, list) or len(value) > MAX_HEADERS:
+            raise UserError(
+                f"{self.where}.{key} must be a list of {{name, value}} objects "
+                f"(at most {MAX_HEADERS})"
+            )
         found = []
         for i, header in enumerate(value):
             name = header.get("name") if isinstance(header, dict) else None
@@ -255,6 +281,7 @@ class _Fields:
                 not isinstance(name, str)
                 or not HEADER_NAME.fullmatch(name)
                 or not isinstance(text, str)
+                or len(text) > MAX_TEXT
                 or UNSAFE.search(text)
             ):
                 raise UserError(
@@ -263,3 +290,8 @@ class _Fields:
                 )
             found.append((name, text))
         return tuple(found)
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."

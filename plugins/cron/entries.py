@@ -13,8 +13,10 @@ from appliance.errors import UserError
 from . import schedule as sched
 
 ID = re.compile(r"^[0-9a-f]{8}$")
-MAX_ENTRIES = 100
-MAX_COMMAND = 4096  # bytes, as a Procfile command
+# Bounds on what a repository's app.json may declare.
+MAX_ENTRIES = 50
+MAX_COMMAND = 4096  # characters
+MAX_SCHEDULE = 100  # characters
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ def parse(app_json: dict[str, Any]) -> list[Entry]:
     if not isinstance(raw, list):
         raise UserError('app.json cron must be a list of {"command", "schedule"} objects')
     if len(raw) > MAX_ENTRIES:
-        raise UserError(f"app.json cron: at most {MAX_ENTRIES} entries")
+        raise UserError(f"app.json cron: at most {MAX_ENTRIES} entries, got {len(raw)}")
     found: list[Entry] = []
     for number, item in enumerate(raw, 1):
         where = f"app.json cron entry {number}"
@@ -51,10 +53,12 @@ def parse(app_json: dict[str, Any]) -> list[Entry]:
             raise UserError(f"{where} needs a command")
         if "\n" in command or "\0" in command:
             raise UserError(f"{where}: the command must be one line")
-        if len(command.encode()) > MAX_COMMAND:
-            raise UserError(f"{where}: the command is longer than 4 KiB")
+        if len(command) > MAX_COMMAND:
+            raise UserError(f"{where}: the command is longer than {MAX_COMMAND} characters")
         if not isinstance(schedule, str):
             raise UserError(f'{where} needs a schedule such as "0 3 * * *" or "@daily"')
+        if len(schedule) > MAX_SCHEDULE:
+            raise UserError(f"{where}: the schedule is longer than {MAX_SCHEDULE} characters")
         try:
             parsed = sched.parse(schedule)
         except UserError as exc:

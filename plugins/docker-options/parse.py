@@ -3,7 +3,9 @@ arguments of the Docker SDK's `containers.create`.
 
 An option another command owns is refused with a pointer to it; an option that
 reaches into the host (devices, powerful capabilities, unconfined security
-profiles) is accepted only from someone on the host itself, never over SSH."""
+profiles) is accepted only from someone on the host itself, never over SSH.
+Capabilities, security options and log drivers come from closed allow-lists
+(`policy`), compared after normalisation; the normalised value is what is kept."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.errors import UserError
+
+from . import policy
 
 PHASES = ("build", "deploy", "run")
 BUILD_FLAGS = ("--add-host", "--shm-size")
@@ -34,19 +38,12 @@ OWNED_ELSEWHERE = {
 }  # fmt: skip
 NEVER = {"--privileged": "--privileged gives a container the whole host: never allowed"}
 
-HOST_CAPS = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_RAWIO", "SYS_PTRACE", "SYS_BOOT",
-             "SYS_TIME", "NET_ADMIN", "DAC_READ_SEARCH", "MAC_ADMIN", "MAC_OVERRIDE",
-             "BPF", "PERFMON", "SYSLOG"}  # fmt: skip
-
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")  # noqa: E501
 SIZE = re.compile(r"^\d{1,12}[bkmg]?$")
 PATH = re.compile(r"^(/[A-Za-z0-9._@+-]+)+$")
 TMPFS_OPTS = re.compile(r"^[a-z]+(=[A-Za-z0-9]+)?(,[a-z]+(=[A-Za-z0-9]+)?)*$")
-CAP = re.compile(r"^(CAP_)?[A-Z_]{2,32}$")
 ULIMIT = re.compile(r"^([a-z]{2,12})=(-?\d{1,12})(?::(-?\d{1,12}))?$")
 SYSCTL = re.compile(r"^((?:net|kernel)\.[a-z0-9_.]{1,120})=([A-Za-z0-9_.-]{1,120})$")
-SECURITY = re.compile(r"^(no-new-privileges(:(true|false))?|(seccomp|apparmor)=[A-Za-z0-9_./-]{1,200}|label[=:][a-z]+(:[A-Za-z0-9_.-]+)?)$")  # noqa: E501
-KEY_VALUE = re.compile(r"^([A-Za-z0-9_.-]{1,64})=([A-Za-z0-9_.,:/@+-]{0,200})$")
 USER = re.compile(r"^[a-z_0-9][a-z0-9_-]{0,31}(:[a-z_0-9][a-z0-9_-]{0,31})?$")
 SIGNAL = re.compile(r"^(SIG)?[A-Z0-9]{2,8}$|^\d{1,2}$")
 DEVICE = re.compile(r"^(/dev/[A-Za-z0-9._/-]+)(:(/dev/[A-Za-z0-9._/-]+))?(:[rwm]{1,3})?$")
@@ -66,6 +63,7 @@ class Rule:
     takes_value: bool
     to_kwargs: Callable[[str | None], dict[str, Any]]
     host_only: Callable[[str | None], bool] = lambda value: False
+    normalise: Callable[[str | None], str | None] = lambda value: value
 
 
 def _ip(text: str) -> str:
@@ -104,11 +102,8 @@ def _tmpfs(value: str | None) -> dict[str, Any]:
     return {"tmpfs": {path: opts}}
 
 
-def _cap(key: str) -> Callable[[str | None], dict[str, Any]]:
-    def convert(value: str | None) -> dict[str, Any]:
-        return {key: [_match(CAP, value, "capability").group(0).removeprefix("CAP_")]}
-
-    return convert
+def _cap(key: str, name: Callable[[str | None], str]) -> Callable[[str | None], dict[str, Any]]:
+    return lambda value: {key: [name(value)]}
 
 
 def _key_value(flag: str, pattern: re.Pattern[str], key: str) -> Callable[..., dict[str, Any]]:
@@ -120,8 +115,8 @@ def _key_value(flag: str, pattern: re.Pattern[str], key: str) -> Callable[..., d
 
 
 def _log_opt(value: str | None) -> dict[str, Any]:
-    found = _match(KEY_VALUE, value, "--log-opt (KEY=VALUE)")
-    return {"log_config": {"config": {found.group(1): found.group(2)}}}
+    key, text = policy.log_opt(value)
+    return {"log_config": {"config": {key: text}}}
 
 
 def _int(key: str, low: int, high: int) -> Callable[[str | None], dict[str, Any]]:
@@ -153,16 +148,15 @@ RULES: dict[str, Rule] = {
     "--shm-size": Rule(True, _string("shm_size", SIZE, "--shm-size (64m)")),
     "--ulimit": Rule(True, _ulimit),
     "--tmpfs": Rule(True, _tmpfs),
-    "--cap-add": Rule(True, _cap("cap_add"),
-                      lambda v: (v or "").removeprefix("CAP_") in HOST_CAPS),
-    "--cap-drop": Rule(True, _cap("cap_drop")),
-    "--security-opt": Rule(True, _list("security_opt", SECURITY, "--security-opt"),
-                           lambda v: "unconfined" in (v or "") or "disable" in (v or "")),
+    "--cap-add": Rule(True, _cap("cap_add", policy.cap_add), normalise=policy.cap_add),
+    "--cap-drop": Rule(True, _cap("cap_drop", policy.cap_drop), normalise=policy.cap_drop),
+    "--security-opt": Rule(True, lambda v: {"security_opt": [policy.security_opt(v)]},
+                           normalise=policy.security_opt),
     "--device": Rule(True, _list("devices", DEVICE, "--device"), lambda v: True),
     "--sysctl": Rule(True, _key_value("--sysctl", SYSCTL, "sysctls")),
-    "--log-driver": Rule(True, lambda v: {"log_config": {"type": _match(
-        re.compile(r"^[a-z0-9_-]{1,30}$"), v, "--log-driver")[0]}}),
-    "--log-opt": Rule(True, _log_opt),
+    "--log-driver": Rule(True, lambda v: {"log_config": {"type": policy.log_driver(v)}},
+                         normalise=policy.log_driver),
+    "--log-opt": Rule(True, _log_opt, normalise=lambda v: "=".join(policy.log_opt(v))),
     "--pids-limit": Rule(True, _int("pids_limit", -1, 10_000_000)),
     "--oom-score-adj": Rule(True, _int("oom_score_adj", -1000, 1000),
                             lambda v: (v or "0").startswith("-")),
@@ -228,7 +222,7 @@ def parse(words: list[str]) -> list[Option]:
             raise UserError(f"{flag} takes no value")
         flag = "--user" if flag == "-u" else flag
         rule.to_kwargs(value)  # validates
-        options.append(Option(flag, value))
+        options.append(Option(flag, rule.normalise(value)))
         i += 1
     if not options:
         raise UserError("give at least one option", code=2)

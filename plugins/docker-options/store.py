@@ -17,9 +17,22 @@ def stored(app: App, phase: str) -> list[str]:
 
 
 def options(app: App, phase: str) -> list[Option]:
+    """The stored options, checked again: one kept by an older version (or edited into
+    app.toml) that the allow-lists now refuse stops the container, with a way out."""
+    from appliance.errors import UserError
+
     from .parse import from_text
 
-    return [from_text(text) for text in stored(app, phase)]
+    found = []
+    for text in stored(app, phase):
+        try:
+            found.append(from_text(text))
+        except UserError as exc:
+            raise UserError(
+                f"stored {phase} docker option {text[:100]!r} of {app.name} is refused ({exc}); "
+                f"remove it with docker-options:clear {app.name} {phase}"
+            ) from None
+    return found
 
 
 def save(app: App, phase: str, found: list[Option]) -> None:

@@ -231,7 +231,8 @@ def not_anothers_image(image: str, app: str) -> None:
 
 
 def from_archive(ctx: Context) -> int:
-    """Deploy a source tarball (from a URL, or '-' for stdin) like a push."""
+    """Deploy a source tarball (from a URL, or '-' for stdin) like a push. The archive
+    is fetched and unpacked, within its limits, before the app is created or touched."""
     from . import archive
 
     def configure(p: Any) -> None:
@@ -239,11 +240,15 @@ def from_archive(ctx: Context) -> int:
         p.add_argument("source", help="an http(s) URL, or - to read the tarball from stdin")
 
     ns = ctx.parse(configure)
-    app = _app_for_deploy(ctx, ns.app)
-    data = archive.read(ns.source)
-    ctx.out.section(f"Deploying an archive of {len(data) // 1024} KiB to {app.name}")
-    with tempfile.TemporaryDirectory(prefix=f"appliance-{app.name}-") as tmp:
-        source = archive.unpack(data, Path(tmp))
+    name = validate.app_name(ns.app)
+    with tempfile.TemporaryDirectory(prefix=f"appliance-{name}-") as tmp:
+        blob = Path(tmp) / "archive"
+        tree = archive.read(ns.source, blob)
+        size = blob.stat().st_size
+        source = archive.unpack(blob, Path(tmp) / "source")
+        blob.unlink()
+        app = _app_for_deploy(ctx, name)
+        ctx.out.section(f"Deploying an archive of {size // 1024} KiB to {app.name}")
         pipeline.deploy(
             app,
             ctx.hooks,
@@ -251,6 +256,6 @@ def from_archive(ctx: Context) -> int:
             user=ctx.user,
             summary="Deploy archive" + ("" if ns.source == "-" else f" {ns.source}"),
             source_dir=source,
-            tree=archive.fingerprint(data),
+            tree=tree,
         )
     return 0

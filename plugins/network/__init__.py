@@ -16,8 +16,15 @@ if TYPE_CHECKING:
 
 @hookimpl
 def appliance_container_options(app: App, process: str, phase: str) -> dict[str, Any]:
+    """The initial network, checked again now: a name kept in app.toml is used only
+    while it still names a network the appliance made."""
     initial = settings.of(app).get("initial")
-    return {"network": initial} if initial else {}
+    if not initial:
+        return {}
+    from . import engine
+
+    engine.require_owned(engine.client(), [settings.network_name(initial)])
+    return {"network": initial}
 
 
 @hookimpl
@@ -28,6 +35,7 @@ def appliance_container_created(app: App, container: Container, phase: str) -> N
     from . import engine
 
     docker = engine.client()
+    engine.require_owned(docker, [settings.network_name(n) for n in wanted])
     for network in wanted:
         engine.connect(docker, network, container.id)
 
@@ -42,6 +50,7 @@ def appliance_post_deploy(deploy: Deploy) -> None:
     from . import engine
 
     docker = engine.client()
+    engine.require_owned(docker, [settings.network_name(network)])
     joined = [k.name for k in deploy.containers if engine.connect(docker, network, k.id)]
     if joined:
         deploy.out.info(f"Attached {', '.join(joined)} to network {network}")

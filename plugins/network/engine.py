@@ -22,12 +22,29 @@ def client() -> Any:
 
 
 def get(engine: Any, name: str) -> Any:
-    import docker.errors
+    """The network made by network:create and named exactly `name`. Docker would also
+    answer to an id, an id prefix or a network someone else made (another tenant's,
+    `host`): none of those is ours to join."""
+    found = [
+        n for n in engine.networks.list(names=[name], filters={"label": LABEL})
+        if n.name == name and (n.attrs.get("Labels") or {}).get(LABEL) == "1"
+    ]  # fmt: skip
+    if len(found) != 1:
+        raise NotFound(
+            f"network {name!r} was not created by network:create: create it with "
+            "network:create (networks made otherwise cannot be joined)"
+        )
+    return found[0]
 
-    try:
-        return engine.networks.get(name)
-    except docker.errors.NotFound:
-        raise NotFound(f"network {name!r} does not exist: create it with network:create") from None
+
+def require_owned(engine: Any, names: list[str]) -> None:
+    """Refuse to create a container on, or join it to, a network that is no longer the
+    appliance's (removed, or replaced by one made outside it)."""
+    for name in names:
+        try:
+            get(engine, name)
+        except NotFound as exc:
+            raise UserError(f"{exc}; change it with network:set") from None
 
 
 def connect(engine: Any, network: str, container_id: str) -> bool:
@@ -46,13 +63,10 @@ def connect(engine: Any, network: str, container_id: str) -> bool:
 
 
 def create(engine: Any, name: str) -> None:
-    import docker.errors
+    """A bridge network labelled as the appliance's; a name already taken (by exact
+    name, whoever made it) is refused."""
+    if any(n.name == name for n in engine.networks.list(names=[name])):
+        from appliance.errors import Conflict
 
-    try:
-        engine.networks.get(name)
-    except docker.errors.NotFound:
-        engine.networks.create(name, driver="bridge", labels={LABEL: "1"})
-        return
-    from appliance.errors import Conflict
-
-    raise Conflict(f"network {name!r} already exists")
+        raise Conflict(f"network {name!r} already exists")
+    engine.networks.create(name, driver="bridge", labels={LABEL: "1"})

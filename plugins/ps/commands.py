@@ -41,7 +41,7 @@ def scale(ctx: Context) -> int:
     changes = formation.parse(ns.assignments)
     with app.lock(timeout=pipeline.lock_timeout(app), what="scale"):
         before = formation.configured(app)
-        wanted = {**_in_force(app), **changes}
+        wanted = formation.bounded({**_in_force(app), **changes})
         app.settings.set("ps", "scale", wanted)
         summary = ", ".join(f"{k}={v}" for k, v in sorted(wanted.items()))
         ctx.out.section(f"Scaling {app.name}: {summary}")

@@ -1,9 +1,11 @@
 from typing import Any
 
-from appliance import pipeline, releases
+from appliance import pipeline, releases, validate
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
+
+MAX_KEEP = 1000  # release images kept per app
 
 
 def _row(release: releases.Release, current: int | None) -> dict[str, Any]:
@@ -105,18 +107,17 @@ def set_option(ctx: Context) -> int:
     def configure(p: Any) -> None:
         p.add_argument("app")
         p.add_argument("key", choices=["keep"])
-        p.add_argument("value", nargs="?", type=int)
+        p.add_argument("value", nargs="?")
 
     ns = ctx.parse(configure)
     app = App(ns.app).require()
     if ns.value is None:
         app.settings.unset("releases", "keep")
         ctx.out.section(f"{app.name} keeps the images of its last 5 releases")
-    elif not 1 <= ns.value <= 1000:
-        raise UserError("keep must be between 1 and 1000")
     else:
-        app.settings.set("releases", "keep", ns.value)
-        ctx.out.section(f"{app.name} keeps the images of its last {ns.value} releases")
+        keep = validate.whole_number(ns.value, "keep", 1, MAX_KEEP)
+        app.settings.set("releases", "keep", keep)
+        ctx.out.section(f"{app.name} keeps the images of its last {keep} releases")
     return 0
 
 

@@ -17,6 +17,7 @@ MEMORY = re.compile(r"^(\d{1,12})([bkmg]?)$")
 CPU = re.compile(r"^\d{1,4}(\.\d{1,3})?$")
 UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 MIN_MEMORY = 6 * 1024**2  # the Docker engine refuses less
+MAX_MEMORY = 1024**4  # 1 TiB: more is a typo, not a limit
 
 
 def memory_bytes(text: str) -> int:
@@ -27,6 +28,8 @@ def memory_bytes(text: str) -> int:
     amount = int(match.group(1)) * UNITS[match.group(2)]
     if amount < MIN_MEMORY:
         raise UserError(f"memory {text!r} is below the 6m the Docker engine allows")
+    if amount > MAX_MEMORY:
+        raise UserError(f"memory {text!r} is above the 1024g (1 TiB) a limit may be")
     return amount
 
 
@@ -65,5 +68,5 @@ def container_options(limits: dict[str, str]) -> dict[str, Any]:
     if "memory" in limits:
         options["mem_limit"] = options["memswap_limit"] = memory_bytes(limits["memory"])
     if "cpu" in limits:
-        options["nano_cpus"] = round(float(limits["cpu"]) * 1e9)
+        options["nano_cpus"] = round(cpus(limits["cpu"]) * 1e9)  # checked again: app.toml
     return options

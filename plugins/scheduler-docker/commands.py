@@ -3,7 +3,7 @@ import re
 import time
 from typing import Any
 
-from appliance import pipeline, recovery, releases, state
+from appliance import pipeline, recovery, releases, state, validate
 from appliance.command import Context
 from appliance.errors import UserError
 from appliance.state import App
@@ -17,6 +17,7 @@ OPTIONS = {
     "stop-timeout": "stop_timeout",
     "restart-policy": "restart_policy",
 }
+MAX_SECONDS = 86400  # ready-timeout and stop-timeout
 RESTART_POLICY = re.compile(r"^(no|always|unless-stopped|on-failure(:\d{1,3})?)$")
 
 
@@ -137,9 +138,7 @@ def _set(ctx: Context, keys: list[str]) -> int:
             raise UserError("restart-policy is no, always, unless-stopped or on-failure[:N]")
         value = ns.value
     else:
-        if not ns.value.isdigit() or int(ns.value) > 86400:
-            raise UserError(f"{ns.key} must be between 0 and 86400 seconds")
-        value = int(ns.value)
+        value = validate.whole_number(ns.value, f"{ns.key} (seconds)", 0, MAX_SECONDS)
     app.settings.set("scheduler-docker", OPTIONS[ns.key], value)
     ctx.out.section(f"{ns.key} of {app.name} set to {ns.value} (from the next deploy)")
     return 0

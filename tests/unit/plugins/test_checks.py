@@ -322,11 +322,11 @@ def test_app_json_strategies_run_in_type_order(mods: SimpleNamespace) -> None:
         ({"web": {"path": "/"}}, "app.json healthchecks.web must be a list of checks"),
         ({"web": ["/health"]}, r"healthchecks.web\[0\] must be an object"),
         ({"web": [{"type": "sometimes"}]}, r"web\[0\].type must be one of startup, readiness"),
-        ({"web": [{"timeout": "5s"}]}, r'web\[0\].timeout must be a number .* got "5s"'),
+        ({"web": [{"timeout": "5s"}]}, r"web\[0\].timeout must be a number .* got '5s'"),
         ({"web": [{"timeout": 0}]}, r"web\[0\].timeout must be more than 0 seconds"),
         ({"web": [{"attempts": 0}]}, r"web\[0\].attempts must be a whole number"),
-        ({"web": [{"attempts": True}]}, r"web\[0\].attempts must be a number"),
-        ({"web": [{"port": 70000}]}, r"web\[0\].port must be a port number"),
+        ({"web": [{"attempts": True}]}, r"web\[0\].attempts must be a whole number"),
+        ({"web": [{"port": 70000}]}, r"web\[0\].port must be a whole number from 1 to 65535"),
         ({"web": [{"path": "health"}]}, r"web\[0\].path must start with /"),
         ({"web": [{"path": "/a b"}]}, r"web\[0\].path must start with /"),
         ({"web": [{"scheme": "ftp"}]}, r"web\[0\].scheme must be one of http, https"),
@@ -344,6 +344,57 @@ def test_app_json_mistakes_name_the_field(
 ) -> None:
     with pytest.raises(UserError, match=message):
         mods.spec.declared({"healthchecks": healthchecks})
+
+
+@pytest.mark.parametrize(
+    ("check", "message"),
+    [
+        ({"wait": 1e300}, r"web\[0\].wait must be a number from 0 to 60, got 1e\+300"),
+        ({"wait": 61}, r"web\[0\].wait must be a number from 0 to 60"),
+        ({"wait": float("nan")}, r"web\[0\].wait must be a number from 0 to 60, got nan"),
+        ({"wait": float("inf")}, r"web\[0\].wait must be a number from 0 to 60, got inf"),
+        ({"wait": -1}, r"web\[0\].wait must be a number from 0 to 60"),
+        ({"wait": False}, r"web\[0\].wait must be a number"),
+        ({"attempts": 10**18}, r"web\[0\].attempts must be a whole number from 1 to 100"),
+        ({"attempts": 2.5}, r"web\[0\].attempts must be a whole number"),
+        ({"timeout": 121}, r"web\[0\].timeout must be a number from 0 to 120"),
+        ({"initialDelay": 601}, r"web\[0\].initialDelay must be a number from 0 to 600"),
+        ({"uptime": 1e18}, r"web\[0\].uptime must be a number from 0 to 600"),
+        ({"port": 0}, r"web\[0\].port must be a whole number from 1 to 65535"),
+        ({"port": 80.5}, r"web\[0\].port must be a whole number"),
+        ({"port": True}, r"web\[0\].port must be a whole number"),
+        ({"path": "/" + "a" * 2048}, r"web\[0\].path is longer than 2048 characters"),
+        ({"content": "x" * 1025}, r"web\[0\].content is longer than 1024 characters"),
+        ({"name": "x" * 1025}, r"web\[0\].name is longer than 1024 characters"),
+        ({"command": "x" * 4097}, r"web\[0\].command must be .* at most 4096 characters"),
+        ({"headers": [{"name": "A", "value": "b"}] * 21}, r"headers must be .* \(at most 20\)"),
+        ({"headers": [{"name": "A", "value": "b" * 1025}]}, r"headers\[0\] must be"),
+    ],
+)
+def test_app_json_numbers_and_sizes_are_bounded(
+    mods: SimpleNamespace, check: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(UserError, match=message) as refused:
+        mods.spec.declared({"healthchecks": {"web": [check]}})
+    assert "\n" not in str(refused.value) and len(str(refused.value)) < 200
+
+
+def test_app_json_check_counts_are_bounded(mods: SimpleNamespace) -> None:
+    with pytest.raises(UserError, match="at most 20 checks per process type"):
+        mods.spec.declared({"healthchecks": {"web": [{"path": "/"}] * 21}})
+    with pytest.raises(UserError, match="at most 50 process types"):
+        mods.spec.declared({"healthchecks": {f"p{i}": [] for i in range(51)}})
+    most = {"wait": 60, "attempts": 100, "timeout": 120, "initialDelay": 600, "port": 65535}
+    (check,) = mods.spec.declared({"healthchecks": {"web": [most]}})["web"]
+    assert (check.wait, check.attempts, check.timeout, check.port) == (60, 100, 120, 65535)
+
+
+def test_legacy_checks_settings_are_ascii_numbers(mods: SimpleNamespace) -> None:
+    from appliance.plugins import Registry
+
+    legacy = Registry().import_module(Registry().get("checks"), "legacy")
+    with pytest.raises(UserError, match="WAIT must be a whole number"):
+        legacy.parse("WAIT=\u00b2\n/health ok\n")  # superscript two: isdigit() but not int()
 
 
 def test_default_checks(mods: SimpleNamespace) -> None:
@@ -905,7 +956,12 @@ def test_set(root: Path, run: Any) -> None:
     assert reset.code == 0 and "reset to its default (10 s)" in reset.out
     assert App("hello").settings.table("checks") == {"wait_to_retire": 5}
     assert run("checks:set", "hello", "uptime", "-1").code == 1
-    assert run("checks:set", "hello", "uptime", "soon").code == 2
+    for bad in ("soon", "1e300", "601", "1_0", "\u0661", " 5", "5\n", "nan"):
+        refused = run("checks:set", "hello", "uptime", bad)
+        assert refused.code == 1 and "uptime (seconds) must be a whole number from 0 to 600" \
+            in refused.err, refused.err
+    refused = run("checks:set", "hello", "wait-to-retire", "3601")
+    assert refused.code == 1 and "from 0 to 3600" in refused.err
     assert run("checks:set", "hello", "attempts", "3").code == 2
 
 

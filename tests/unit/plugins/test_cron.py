@@ -106,9 +106,12 @@ def test_entries_have_stable_ids_and_bad_ones_are_named(entries) -> None:  # typ
                    {"command": "y", "schedule": "61 * * * *"}]},
          r"entry 2: invalid schedule '61 \* \* \* \*': minute '61' is out of range"),
         ({"cron": [{"command": "a\nb", "schedule": "@daily"}]}, "must be one line"),
-        ({"cron": [{"command": "x" * 4097, "schedule": "@daily"}]}, "longer than 4 KiB"),
-        ({"cron": [{"command": f"e {n}", "schedule": "@daily"} for n in range(101)]},
-         "at most 100 entries"),
+        ({"cron": [{"command": f"echo {i}", "schedule": "@daily"} for i in range(51)]},
+         "at most 50 entries, got 51"),
+        ({"cron": [{"command": "x" * 4097, "schedule": "@daily"}]},
+         "entry 1: the command is longer than 4096 characters"),
+        ({"cron": [{"command": "x", "schedule": "* " * 60}]},
+         "entry 1: the schedule is longer than 100 characters"),
     ]:  # fmt: skip
         with pytest.raises(UserError, match=message):
             entries.parse(bad)

@@ -98,8 +98,7 @@ def test_phases(run) -> None:
 
 
 @pytest.mark.parametrize(
-    "option", ["--device /dev/fuse", "--cap-add SYS_ADMIN", "--cap-add=ALL",
-               "--security-opt seccomp=unconfined", "--oom-score-adj=-500"],
+    "option", ["--device /dev/fuse", "--oom-score-adj=-500"],
 )  # fmt: skip
 def test_host_reaching_options_only_from_the_host(
     run, monkeypatch: pytest.MonkeyPatch, option: str
@@ -120,3 +119,111 @@ def test_harmless_capabilities_over_ssh(run, monkeypatch: pytest.MonkeyPatch) ->
     options = _module().appliance_container_options(App("hello"), "web", "deploy")
     assert options == {"cap_add": ["NET_BIND_SERVICE"], "cap_drop": ["ALL"],
                        "security_opt": ["no-new-privileges"]}  # fmt: skip
+
+
+ADDABLE = ("AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, IPC_LOCK, KILL, MKNOD, "
+           "NET_BIND_SERVICE, NET_RAW, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT")  # fmt: skip
+
+
+@pytest.mark.parametrize("remote", [True, False])
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        ("--cap-add CAP_CAP_SYS_ADMIN", "CAP_SYS_ADMIN is not a Linux capability"),
+        ("--cap-add=CAP_CAP_DAC_READ_SEARCH", "CAP_DAC_READ_SEARCH is not a Linux capability"),
+        ("--cap-add SYS_ADMIN", "--cap-add SYS_ADMIN is not allowed"),
+        ("--cap-add=sys_admin", "--cap-add SYS_ADMIN is not allowed"),
+        ("--cap-add cap_sys_module", "--cap-add SYS_MODULE is not allowed"),
+        ("--cap-add=Cap_Sys_Ptrace", "--cap-add SYS_PTRACE is not allowed"),
+        ("--cap-add=DAC_READ_SEARCH", "--cap-add DAC_READ_SEARCH is not allowed"),
+        ("--cap-add=NET_ADMIN", "--cap-add NET_ADMIN is not allowed"),
+        ("--cap-add=ALL", "--cap-add ALL is not allowed"),
+        ("--cap-add=all", "--cap-add ALL is not allowed"),
+        ("--cap-add=\u017fys_admin", "invalid --cap-add"),  # long s: upper() gives S
+        ("--cap-add=SYS_\u0391DMIN", "invalid --cap-add"),  # Greek capital alpha
+        ("--cap-add=CHOWN;SYS_ADMIN", "invalid --cap-add"),
+        ("--cap-add=NOT_A_CAP", "NOT_A_CAP is not a Linux capability"),
+        ("--cap-drop=CAP_CAP_CHOWN", "CAP_CHOWN is not a Linux capability"),
+        ("--security-opt apparmor=docker-default", "only no-new-privileges"),
+        ("--security-opt=apparmor=unconfined", "only no-new-privileges"),
+        ("--security-opt seccomp=unconfined", "only no-new-privileges"),
+        ("--security-opt=seccomp=/etc/x.json", "only no-new-privileges"),
+        ("--security-opt label=type:spc_t", "only no-new-privileges"),
+        ("--security-opt label:disable", "only no-new-privileges"),
+        ("--security-opt no-new-privileges:false", "only no-new-privileges"),
+        ("--log-driver syslog", "--log-driver 'syslog' is not allowed"),
+        ("--log-driver=gelf", "--log-driver 'gelf' is not allowed"),
+        ("--log-driver fluentd", "is not allowed"),
+        ("--log-driver=splunk", "is not allowed"),
+        ("--log-driver=awslogs", "is not allowed"),
+        ("--log-opt syslog-address=tcp://10.0.0.1:514", "'syslog-address' is not allowed"),
+        ("--log-opt gelf-address=udp://1.2.3.4:1", "'gelf-address' is not allowed"),
+        ("--log-opt splunk-url=https://x", "'splunk-url' is not allowed"),
+        ("--log-opt fluentd-address=1.2.3.4:24224", "is not allowed"),
+        ("--log-opt max-size=2g", "a size from 1k to 1g"),
+        ("--log-opt max-size=1", "a size from 1k to 1g"),
+        ("--log-opt max-file=0", "1 to 100"),
+        ("--log-opt max-file=101", "1 to 100"),
+        ("--log-opt mode=lossy", "blocking or non-blocking"),
+        ("--log-opt tag={{.Name}}", "invalid --log-opt tag"),
+        ("--log-opt max-size", "use KEY=VALUE"),
+    ],
+)  # fmt: skip
+def test_closed_allow_lists(
+    run, monkeypatch: pytest.MonkeyPatch, remote: bool, option: str, message: str
+) -> None:
+    """Refused over SSH and on the host alike, whatever the spelling."""
+    assert run("apps:create", "hello").code == 0
+    if remote:
+        monkeypatch.setenv("APPLIANCE_USER", "alice")
+    result = run("docker-options:add", "hello", "deploy", option)
+    assert result.code == 1 and message in result.err, result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert App("hello").settings.table("docker-options") == {}
+
+
+def test_refused_capability_lists_what_is_allowed(run) -> None:
+    assert run("apps:create", "hello").code == 0
+    result = run("docker-options:add", "hello", "deploy", "--cap-add", "CAP_SYS_ADMIN")
+    assert result.code == 1 and f"--cap-add takes only {ADDABLE}" in result.err, result.err
+
+
+def test_allowed_values_are_kept_normalised(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("apps:create", "hello").code == 0
+    monkeypatch.setenv("APPLIANCE_USER", "alice")
+    added = run(
+        "docker-options:add", "hello", "deploy", "--cap-drop=all", "--cap-add=cap_chown",
+        "--cap-add", "Net_Bind_Service", "--cap-add=CAP_IPC_LOCK", "--cap-drop", "cap_sys_admin",
+        "--security-opt=no-new-privileges=true", "--log-driver", "local",
+        "--log-opt", "max-size=10m", "--log-opt=max-file=3", "--log-opt", "compress=true",
+        "--log-opt=mode=non-blocking", "--log-opt", "max-buffer-size=4m", "--log-opt=tag=web",
+    )  # fmt: skip
+    assert added.code == 0, added.err
+    shown = json.loads(run("docker-options:report", "hello", "--format", "json").out)
+    assert shown["deploy"] == [
+        "--cap-drop=ALL", "--cap-add=CHOWN", "--cap-add=NET_BIND_SERVICE", "--cap-add=IPC_LOCK",
+        "--cap-drop=SYS_ADMIN", "--security-opt=no-new-privileges", "--log-driver=local",
+        "--log-opt=max-size=10m", "--log-opt=max-file=3", "--log-opt=compress=true",
+        "--log-opt=mode=non-blocking", "--log-opt=max-buffer-size=4m", "--log-opt=tag=web",
+    ]  # fmt: skip
+    options = _module().appliance_container_options(App("hello"), "web", "deploy")
+    assert options["cap_add"] == ["CHOWN", "NET_BIND_SERVICE", "IPC_LOCK"]
+    assert options["cap_drop"] == ["ALL", "SYS_ADMIN"]
+    assert options["security_opt"] == ["no-new-privileges"]
+    assert options["log_config"] == {"type": "local", "config": {
+        "max-size": "10m", "max-file": "3", "compress": "true", "mode": "non-blocking",
+        "max-buffer-size": "4m", "tag": "web"}}  # fmt: skip
+    removed = run("docker-options:remove", "hello", "deploy", "--cap-add=chown")
+    assert removed.code == 0, removed.err
+
+
+def test_a_stored_option_no_longer_allowed_stops_the_container(run) -> None:
+    """An app.toml edited by hand (or written by an older version) is checked again
+    when a container is made, not trusted."""
+    assert run("apps:create", "hello").code == 0
+    App("hello").settings.set("docker-options", "deploy", ["--cap-add=CAP_CAP_SYS_ADMIN"])
+    from appliance.errors import UserError
+
+    with pytest.raises(UserError, match=r"stored deploy docker option '--cap-add=CAP_CAP_SYS_ADMIN'"
+                       r" of hello is refused .* docker-options:clear hello deploy"):
+        _module().appliance_container_options(App("hello"), "web", "deploy")

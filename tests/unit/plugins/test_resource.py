@@ -43,6 +43,8 @@ def test_limits_become_docker_options(run) -> None:
     [
         (["--memory", "lots"], "invalid memory 'lots'"),
         (["--memory", "1m"], "below the 6m"),
+        (["--memory", "1025g"], "above the 1024g"),
+        (["--memory", "999999999999g"], "above the 1024g"),
         (["--memory=-5m"], "invalid memory"),
         (["--cpu", "fast"], "invalid cpu 'fast'"),
         (["--cpu", "0"], "must be between 0.01"),
