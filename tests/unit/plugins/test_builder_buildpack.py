@@ -533,6 +533,35 @@ def test_fetch_a_git_repository_at_a_ref(sources: ModuleType, local: str, tmp_pa
         fetch.fetch(sources.parse_url(f"file://{repo}#no-such-ref"), tmp_path / "x", Output())
 
 
+def test_fetch_checks_the_host_again_and_pins_what_it_checked(
+    sources: ModuleType, dns: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetch = plugin_module("fetch")
+    ran: list[list[str]] = []
+
+    def git(argv: list[str]) -> str | None:
+        ran.append(argv)
+        return "stopped here"
+
+    monkeypatch.setattr(fetch, "_git", git)
+    for url in ("http://127.0.0.1:22/x.git", "http://2130706433/x.git",
+                "https://rebind.example.com/x.git", "git://git.internal/x.git"):  # fmt: skip
+        with pytest.raises(UserError, match="not a public address"):
+            fetch.fetch(sources.parse_url(url), tmp_path / "x", Output())
+    assert ran == []  # git never ran
+    with pytest.raises(UserError, match="stopped here"):
+        fetch.fetch(sources.parse_url("https://example.com/bp.git#v1"), tmp_path / "x", Output())
+    assert ran[0][:4] == [
+        "-c", "http.followRedirects=false",
+        "-c", "http.curloptResolve=example.com:443:93.184.215.14",
+    ]  # fmt: skip
+    assert ran[0][-2:] == ["https://example.com/bp.git", str(tmp_path / "x")]
+    ran.clear()
+    with pytest.raises(UserError, match="stopped here"):
+        fetch.fetch(sources.parse_url("git@example.com:bp.git"), tmp_path / "x", Output())
+    assert not any("curloptResolve" in a for a in ran[0])  # ssh resolves the name itself
+
+
 # --- commands ---------------------------------------------------------------------------
 
 
