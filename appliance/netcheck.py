@@ -19,7 +19,6 @@ from collections.abc import Collection
 from appliance.errors import UserError
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-MAX_ADDRESSES = 32
 
 
 class Unresolvable(UserError):
@@ -59,11 +58,11 @@ def is_public(address: Address) -> bool:
 def is_own(address: Address) -> bool:
     """Whether `address` belongs to this host: the kernel lets us bind to it."""
     family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        try:
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.bind((str(address), 0))
-        except OSError:
-            return False
+    except OSError:  # not ours (or no IPv6 here at all)
+        return False
     return True
 
 
@@ -76,7 +75,7 @@ def resolve(host: str, port: int) -> list[Address]:
     except (socket.gaierror, UnicodeError) as exc:
         raise Unresolvable(f"cannot resolve {host}: {exc.strerror or exc}") from None
     found: list[Address] = []
-    for info in infos[:MAX_ADDRESSES]:
+    for info in infos:  # every one: the client may try any of them
         address = normalise(str(info[4][0]))
         if address not in found:
             found.append(address)
@@ -91,11 +90,15 @@ def public_addresses(
     """The addresses of `host`, all public; UserError naming the first that is not.
 
     `allowed` (an operator's local-only setting) lists host names, addresses and
-    networks (`git.internal`, `10.0.0.5`, `10.1.0.0/16`) that may be private; `hint`
-    ends the error (how an admin allows a host)."""
+    networks (`git.internal`, `10.0.0.5`, `10.1.0.0/16`) that may be private (a listed
+    name passes even when it does not resolve here: [] then); `hint` ends the error
+    (how an admin allows a host)."""
+    if host.lower() in {a.lower() for a in allowed}:
+        try:  # a name the operator lists: any address, or none (an ssh alias)
+            return [str(a) for a in resolve(host, port)]
+        except Unresolvable:
+            return []
     addresses = resolve(host, port)
-    if host.lower().rstrip(".") in {a.lower().rstrip(".") for a in allowed}:
-        return [str(a) for a in addresses]
     networks = allowed_networks(allowed)
     for address in addresses:
         if any(address in net for net in networks if net.version == address.version):

@@ -59,7 +59,7 @@ def _where(buildpack: Buildpack) -> tuple[str, list[str]]:
         return f"file://{real}", []
     addresses = check_remote(buildpack)
     options = ["-c", "http.followRedirects=false"]
-    if buildpack.scheme in ("http", "https"):
+    if buildpack.scheme in ("http", "https") and addresses:
         pinned = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
         options += ["-c", f"http.curloptResolve={buildpack.host}:{buildpack.port}:{pinned}"]
     return buildpack.location, options

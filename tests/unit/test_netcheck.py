@@ -72,6 +72,7 @@ def test_public_addresses_pass() -> None:
 def test_the_hosts_own_addresses_are_not_public(monkeypatch: pytest.MonkeyPatch) -> None:
     assert netcheck.is_own(netcheck.normalise("127.0.0.1"))
     assert not netcheck.is_own(netcheck.normalise("8.8.8.8"))
+    assert not netcheck.is_own(netcheck.normalise("2606:4700:4700::1111"))
     monkeypatch.setattr(netcheck, "is_own", lambda address: str(address) == "8.8.8.8")
     with pytest.raises(UserError, match=re.escape("8.8.8.8, which is not a public")):
         netcheck.public_addresses("8.8.8.8", 80)
@@ -87,6 +88,9 @@ def test_an_operator_allows_hosts_and_networks() -> None:
         netcheck.public_addresses("10.2.0.1", 80, allowed, hint="; ask")
     with pytest.raises(UserError, match=re.escape("127.0.0.1")):
         netcheck.public_addresses("2130706433", 80, allowed)  # the name "localhost" only
+    assert netcheck.public_addresses("gitserver", 22, ["gitserver"]) == []  # an ssh alias
+    with pytest.raises(netcheck.Unresolvable):
+        netcheck.public_addresses("gitserver", 22, ["other"])
 
 
 def test_unresolvable_and_bad_ports() -> None:
