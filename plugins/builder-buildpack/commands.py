@@ -1,4 +1,5 @@
-"""buildpacks:add, :set, :remove, :list, :clear, :set-stack, :clear-cache, :report."""
+"""buildpacks:add, :set, :remove, :list, :clear, :set-stack, :clear-cache, :report,
+:set-property and :set-global."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from appliance.command import Context
 from appliance.errors import Conflict, NotFound, UserError
 from appliance.state import App
 
-from . import sources
+from . import allowed, sources
 
 
 def _index(text: str) -> int:
@@ -28,7 +29,9 @@ def _app_url_index(parser: argparse.ArgumentParser) -> None:
 
 
 def _url(text: str) -> str:
-    return sources.parse_url(text).url
+    buildpack = sources.parse_url(text)
+    allowed.check(buildpack)  # and again at each fetch
+    return buildpack.url
 
 
 def add(ctx: Context) -> int:
@@ -204,4 +207,28 @@ def set_property(ctx: Context) -> int:
     app = App(ns.app).require()
     app.settings.set("builder-buildpack", "trust_host_ca", ns.value == "true")
     ctx.out.section(f"{ns.key} of {app.name} set to {ns.value}")
+    return 0
+
+
+GLOBAL_KEYS = {"local-dirs": "local_dirs", "private-hosts": "private_hosts"}
+
+
+def set_global(ctx: Context) -> int:
+    """Local-only (plugin.toml): where buildpack URLs may point on this host's side."""
+
+    def configure(p: Any) -> None:
+        p.add_argument("key", choices=sorted(GLOBAL_KEYS))
+        p.add_argument("value", nargs="?", metavar="ENTRY[,ENTRY...]")
+
+    ns = ctx.parse(configure)
+    settings = state.global_settings()
+    key = GLOBAL_KEYS[ns.key]
+    if ns.value is None:
+        settings.unset(sources.TABLE, key)
+        ctx.out.section(f"{ns.key} reset: none allowed")
+        return 0
+    parse = allowed.parse_dirs if key == "local_dirs" else allowed.parse_hosts
+    entries = parse(ns.value)
+    settings.set(sources.TABLE, key, entries)
+    ctx.out.section(f"{ns.key} set to {', '.join(entries)}")
     return 0

@@ -1,5 +1,12 @@
 """Fetching buildpacks onto the host: `git clone --depth 1` (a `#ref` is a branch or a
-tag, or a commit), or a local directory copied. Argument lists only, never a shell."""
+tag, or a commit), or a local directory copied. Argument lists only, never a shell.
+
+Every fetch checks again where the URL points (allowed.py): a local path must be in a
+directory an admin allows, a remote host must resolve to public addresses. git resolves
+the name again itself; for http(s) the address checked here is pinned with curl's
+`--resolve` (`http.curloptResolve`) and redirects are not followed, so only git:// and
+ssh:// keep a window in which a name could resolve to another address (DNS rebinding),
+and a configured http(s) proxy resolves names itself."""
 
 from __future__ import annotations
 
@@ -12,7 +19,8 @@ from appliance import builds, hostenv
 from appliance.errors import UserError
 from appliance.output import Output
 
-from .sources import Buildpack, check_local, mask
+from .allowed import check_local, check_remote
+from .sources import Buildpack, mask
 
 GIT_TIMEOUT = 600
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
@@ -36,24 +44,37 @@ def fetch(buildpack: Buildpack, dest: Path, out: Output) -> None:
             ) from None
         out.info(f"Copied buildpack {buildpack.shown}")
     else:
-        if buildpack.location.startswith("file://"):
-            check_local(buildpack.location.removeprefix("file://"))
-        _clone(buildpack, dest)
+        _clone(buildpack, dest, _where(buildpack))
         out.info(f"Fetched buildpack {buildpack.shown}")
     shutil.rmtree(dest / ".git", ignore_errors=True)
     if not (dest / "bin" / "compile").is_file():
         raise UserError(f"buildpack {buildpack.shown} has no bin/compile")
 
 
-def _clone(buildpack: Buildpack, dest: Path) -> None:
+def _where(buildpack: Buildpack) -> tuple[str, list[str]]:
+    """What git clones (a local repository by its real path) and the `-c` options that
+    keep it there: the checked address pinned for http(s), no redirects."""
+    if buildpack.location.startswith("file://"):
+        real = check_local(buildpack.location.removeprefix("file://"))
+        return f"file://{real}", []
+    addresses = check_remote(buildpack)
+    options = ["-c", "http.followRedirects=false"]
+    if buildpack.scheme in ("http", "https") and addresses:
+        pinned = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
+        options += ["-c", f"http.curloptResolve={buildpack.host}:{buildpack.port}:{pinned}"]
+    return buildpack.location, options
+
+
+def _clone(buildpack: Buildpack, dest: Path, where: tuple[str, list[str]]) -> None:
+    location, options = where
     ref = buildpack.ref
-    argv = ["clone", "--quiet", "--depth", "1"]
+    argv = [*options, "clone", "--quiet", "--depth", "1"]
     if ref:
         argv += ["--branch", ref]
-    error = _git([*argv, "--", buildpack.location, str(dest)])
+    error = _git([*argv, "--", location, str(dest)])
     if error and ref and COMMIT.fullmatch(ref):  # a commit: clone everything, check it out
         shutil.rmtree(dest, ignore_errors=True)
-        error = _git(["clone", "--quiet", "--", buildpack.location, str(dest)]) or _git(
+        error = _git([*options, "clone", "--quiet", "--", location, str(dest)]) or _git(
             ["-C", str(dest), "checkout", "--quiet", "--detach", ref]
         )
     if error:

@@ -14,7 +14,8 @@ A buildpack URL is a git URL (`https://`, `http://`, `ssh://`, `git://`, `user@h
 repository when a `#ref` is given), or the GitHub shorthand `ORG/NAME`
 (`heroku/python` is `https://github.com/heroku/heroku-buildpack-python.git`). Nothing
 else reaches `git` or the file system: every URL is matched against strict patterns
-and passed in argument lists, never to a shell.
+and passed in argument lists, never to a shell. Where a URL may point (which local
+directories, which hosts) is allowed.py's business.
 """
 
 from __future__ import annotations
@@ -35,13 +36,16 @@ MAX_BUILDPACKS = 20
 MAX_URL = 500
 
 _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?"
-_PORT = r"(?::[0-9]{1,5})?"
 _USERINFO = r"(?:[A-Za-z0-9._~%!$&'()*+,;=-]+(?::[A-Za-z0-9._~%!$&'()*+,;=-]+)?@)?"
 _PATH = r"[A-Za-z0-9._~%+@=,/-]*"
 _REF = r"(?:#(?P<ref>[A-Za-z0-9._/+-]{1,200}))?"
 
-REMOTE = re.compile(rf"^(?P<url>(?:https?|ssh|git)://{_USERINFO}{_HOST}{_PORT}/{_PATH}){_REF}$")
-SCP = re.compile(rf"^(?P<url>[A-Za-z0-9._-]{{1,64}}@{_HOST}:(?!/){_PATH}){_REF}$")
+REMOTE = re.compile(
+    rf"^(?P<url>(?P<scheme>https?|ssh|git)://{_USERINFO}(?P<host>{_HOST})"
+    rf"(?::(?P<port>[0-9]{{1,5}}))?/{_PATH}){_REF}$"
+)
+SCP = re.compile(rf"^(?P<url>[A-Za-z0-9._-]{{1,64}}@(?P<host>{_HOST}):(?!/){_PATH}){_REF}$")
+PORTS = {"https": 443, "http": 80, "ssh": 22, "git": 9418}
 FILE = re.compile(rf"^(?P<url>file://(?P<path>/{_PATH})){_REF}$")
 LOCAL = re.compile(rf"^(?P<path>/{_PATH}){_REF}$")
 _ORG = r"(?P<org>[A-Za-z0-9][A-Za-z0-9-]{0,38})"
@@ -58,6 +62,9 @@ class Buildpack:
     kind: str
     location: str  # what git clones, or the directory copied
     ref: str | None = None
+    scheme: str = ""  # of a remote git URL: https, http, ssh (also user@host:path), git
+    host: str = ""  # the host a remote git URL makes the appliance connect to
+    port: int = 0
 
     @property
     def shown(self) -> str:
@@ -77,10 +84,18 @@ def parse_url(text: str) -> Buildpack:
         raise UserError(f"invalid buildpack URL {text!r}")
     if url.startswith("-"):
         raise UserError(f"invalid buildpack URL {text!r}")
-    match = REMOTE.fullmatch(url) or SCP.fullmatch(url)
+    match = REMOTE.fullmatch(url)
+    if match:
+        scheme = match.group("scheme")
+        port = int(match.group("port") or PORTS[scheme])
+        if not 0 < port < 65536:
+            raise UserError(f"invalid port in buildpack URL {text!r}")
+        ref = _ref(match.group("ref"), url)
+        return Buildpack(url, "git", match.group("url"), ref, scheme, match.group("host"), port)
+    match = SCP.fullmatch(url)
     if match:
         ref = _ref(match.group("ref"), url)
-        return Buildpack(url, "git", match.group("url"), ref)
+        return Buildpack(url, "git", match.group("url"), ref, "ssh", match.group("host"), 22)
     match = FILE.fullmatch(url)
     if match:
         path = _local_path(match.group("path"), url)
@@ -98,7 +113,8 @@ def parse_url(text: str) -> Buildpack:
         org = "heroku" if org == "heroku-community" else org
         name = match.group("name").removesuffix(".git")
         location = f"https://github.com/{org}/heroku-buildpack-{name}.git"
-        return Buildpack(url, "git", location, _ref(match.group("ref"), url))
+        ref = _ref(match.group("ref"), url)
+        return Buildpack(url, "git", location, ref, "https", "github.com", 443)
     raise UserError(
         f"invalid buildpack URL {text!r}: use a git URL (https://, ssh://, git://, "
         "user@host:path, file:///path) with an optional #ref, an absolute path, or ORG/NAME"
@@ -118,16 +134,6 @@ def _local_path(path: str, url: str) -> str:
     if ".." in parts or "." in parts or "" in parts:
         raise UserError(f"invalid buildpack path in {url!r}: use a plain absolute path")
     return str(PurePosixPath(path))
-
-
-def check_local(path: str) -> Path:
-    """A local buildpack may be anywhere the appliance user can read, except the
-    appliance's own state (other apps' repositories, config and caches)."""
-    resolved = Path(path).resolve()
-    root = state.root().resolve()
-    if resolved == root or root in resolved.parents:
-        raise UserError(f"buildpack {path}: paths inside {root} are not allowed")
-    return resolved
 
 
 def read_dotenv(text: str) -> str | None:

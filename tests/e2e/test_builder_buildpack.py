@@ -9,7 +9,9 @@ import shutil
 import subprocess
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,13 +21,35 @@ from .conftest import FIXTURES, Host, commit, make_repo, sh
 STACK = "appliance-test/bookworm:latest"
 
 
+SETTINGS = Path("/var/lib/appliance/settings.toml")
+
+
+@contextmanager
+def allowed_local_dirs(*dirs: Path) -> Iterator[None]:
+    """Allow local buildpacks from `dirs` as an operator does, on the host as root (the
+    setting is local-only), and put back what was allowed before."""
+    text = SETTINGS.read_text() if SETTINGS.exists() else ""
+    table = tomllib.loads(text).get("builder-buildpack", {})
+    before = [str(d) for d in table.get("local_dirs", []) if Path(str(d)).is_dir()]
+    joined = ",".join([*before, *map(str, dirs)])
+    done = sh("appliance", "buildpacks:set-global", "local-dirs", joined)
+    assert done.returncode == 0, done.stderr
+    try:
+        yield
+    finally:
+        restore = [",".join(before)] if before else []
+        sh("appliance", "buildpacks:set-global", "local-dirs", *restore)
+
+
 @pytest.fixture
 def buildpacks() -> Iterator[Path]:
-    """The fixture buildpacks where the appliance user can read them."""
+    """The fixture buildpacks where the appliance user can read them, in a directory
+    local buildpacks are allowed from."""
     shared = Path(tempfile.mkdtemp(prefix="appliance-e2e-buildpacks-"))
     shutil.copytree(FIXTURES / "buildpacks", shared / "buildpacks")
     subprocess.run(["chmod", "-R", "a+rX", shared], check=True)
-    yield shared / "buildpacks"
+    with allowed_local_dirs(shared / "buildpacks"):
+        yield shared / "buildpacks"
     shutil.rmtree(shared)
 
 

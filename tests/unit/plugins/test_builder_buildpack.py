@@ -41,6 +41,38 @@ def release(root: Path) -> ModuleType:
 
 
 @pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names resolve from a table, addresses as themselves: no network in unit tests."""
+    import socket
+
+    real = socket.getaddrinfo
+    table = {
+        "example.com": ["93.184.215.14"],
+        "github.com": ["140.82.121.4"],
+        "rebind.example.com": ["93.184.215.14", "127.0.0.1"],
+        "git.internal": ["10.0.0.5"],
+        "localhost": ["127.0.0.1", "::1"],
+    }
+
+    def fake(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        if host in table:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in table[host]]
+        return real(host, port, *args, flags=socket.AI_NUMERICHOST, type=socket.SOCK_STREAM)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+
+@pytest.fixture
+def local(run, root: Path, tmp_path: Path) -> str:
+    """A directory local buildpacks may come from (beside the state root, not in it)."""
+    allowed = tmp_path / "buildpacks"
+    allowed.mkdir()
+    done = run("buildpacks:set-global", "local-dirs", str(allowed))
+    assert done.code == 0, done.err
+    return str(allowed)
+
+
+@pytest.fixture
 def app(run, root: Path) -> App:
     assert run("apps:create", "hello").code == 0
     return App("hello")
@@ -187,17 +219,120 @@ def test_passwords_are_masked(sources: ModuleType) -> None:
     assert "s3cret" not in sources.mask("fatal: https://me:s3cret@git.example.com/ not found")
 
 
-def test_local_buildpacks_may_not_come_from_the_state_root(
-    sources: ModuleType, root: Path, tmp_path: Path
+@pytest.fixture
+def allowed(root: Path) -> ModuleType:
+    return plugin_module("allowed")
+
+
+def test_local_buildpacks_only_from_directories_an_admin_allows(
+    allowed: ModuleType, run, local: str, root: Path, tmp_path: Path
 ) -> None:
+    top = Path(local)
+    (top / "tiny").mkdir()
+    assert allowed.check_local(f"{top}/tiny") == (top / "tiny").resolve()
+    assert allowed.check_local(local) == top.resolve()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (top / "out").symlink_to(elsewhere)  # a link leaving the allowed directory
+    (top / "etc").symlink_to("/etc")
+    (tmp_path / "in").symlink_to(top / "tiny")  # a link into it is fine: the target counts
+    for refused in (str(elsewhere), f"{top}/out", f"{top}/etc", "/etc", f"{top}/../elsewhere",
+                    f"{top}/tiny/../../elsewhere", f"{top}x"):  # fmt: skip
+        with pytest.raises(UserError, match="buildpacks:set-global local-dirs"):
+            allowed.check_local(refused)
+    assert allowed.check_local(str(tmp_path / "in")) == (top / "tiny").resolve()
+    with pytest.raises(UserError, match="never allowed"):
+        allowed.check_local("/var/lib/appliance-storage/other-app")  # the storage base
+    assert run("buildpacks:set-global", "local-dirs").code == 0  # reset: none allowed
+    with pytest.raises(UserError, match="an admin allows"):
+        allowed.check_local(f"{top}/tiny")
+
+
+def test_the_state_root_and_the_storage_base_are_never_allowed(
+    allowed: ModuleType, run, root: Path, tmp_path: Path
+) -> None:
+    base = tmp_path / "storage"
+    (base / "other-app").mkdir(parents=True)
     (root / "apps" / "other").mkdir(parents=True)
-    with pytest.raises(UserError, match="not allowed"):
-        sources.check_local(str(root / "apps" / "other"))
-    link = tmp_path / "innocent"
+    settings = tmp_path / "settings"
+    settings.mkdir()
+    from appliance import state
+
+    state.global_settings().set("storage", "base", str(base))
+    for listed in (str(root), str(root / "apps"), str(base), str(base / "other-app"),
+                   str(tmp_path), "/"):  # fmt: skip
+        refused = run("buildpacks:set-global", "local-dirs", listed)
+        assert refused.code == 1 and refused.err.count("\n") == 1, (listed, refused.err)
+    assert allowed.local_dirs() == []
+    # listed before the storage base moved under it: still refused at every check
+    state.global_settings().set("builder-buildpack", "local_dirs", [str(tmp_path)])
+    for path in (root / "apps" / "other", base / "other-app", base, tmp_path):
+        with pytest.raises(UserError, match="never allowed"):
+            allowed.check_local(str(path))
+    link = settings / "innocent"
     link.symlink_to(root / "apps")
-    with pytest.raises(UserError, match="not allowed"):
-        sources.check_local(str(link / "other"))
-    assert sources.check_local(str(tmp_path)) == tmp_path.resolve()
+    with pytest.raises(UserError, match="never allowed"):
+        allowed.check_local(str(link / "other"))
+
+
+def test_set_global_validates_its_entries(allowed: ModuleType, run, local: str) -> None:
+    assert allowed.local_dirs() == [local]
+    for bad in ("relative", f"{local}/../x", f"{local}/missing", "/etc/passwd", ",", "a b"):
+        result = run("buildpacks:set-global", "local-dirs", bad)
+        assert result.code in (1, 2) and result.err.count("\n") == 1, (bad, result.err)
+    assert allowed.local_dirs() == [local]
+    hosts = "git.internal,10.0.0.5,10.1.0.0/16,fd00::/8"
+    done = run("buildpacks:set-global", "private-hosts", hosts)
+    assert done.code == 0, done.err
+    assert allowed.private_hosts() == ["git.internal", "10.0.0.5", "10.1.0.0/16", "fd00::/8"]
+    for bad in ("host-", "a_b", "a/b", "10.0.0.0/33", "x" * 300, ",".join(["h"] * 21)):
+        result = run("buildpacks:set-global", "private-hosts", bad)
+        assert result.code == 1 and result.err.count("\n") == 1, (bad, result.err)
+    assert run("buildpacks:set-global", "nope", "x").code == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:22/x.git",
+        "http://2130706433/x.git",
+        "http://0177.0.0.1/x.git",
+        "http://0x7f.1/x.git",
+        "https://localhost/x.git",
+        "git://10.0.0.5/x.git",
+        "ssh://git@192.168.1.1/x.git",
+        "git@172.16.0.1:x.git",
+        "http://169.254.169.254/latest/meta-data",
+        "http://100.64.0.1/x.git",
+        "http://0.0.0.0/x.git",
+        "http://224.0.0.1/x.git",
+        "https://rebind.example.com/x.git",  # one public address is not enough
+        "https://git.internal/x.git",
+    ],
+)
+def test_private_hosts_are_refused(allowed: ModuleType, sources: ModuleType, dns: None,
+                                   url: str) -> None:  # fmt: skip
+    with pytest.raises(UserError, match=r"not a public address.*private-hosts"):
+        allowed.check(sources.parse_url(url))
+
+
+def test_private_hosts_an_admin_allows(
+    allowed: ModuleType, sources: ModuleType, run, dns: None
+) -> None:
+    assert allowed.check_remote(sources.parse_url("heroku/python")) == ["140.82.121.4"]
+    assert allowed.check_remote(sources.parse_url("http://example.com:8080/a.git")) == [
+        "93.184.215.14"
+    ]
+    assert run("buildpacks:set-global", "private-hosts", "git.internal,10.9.0.0/16").code == 0
+    assert allowed.check_remote(sources.parse_url("git://git.internal/bp.git")) == ["10.0.0.5"]
+    assert allowed.check_remote(sources.parse_url("git@10.9.1.2:bp.git")) == ["10.9.1.2"]
+    with pytest.raises(UserError, match="not a public address"):
+        allowed.check_remote(sources.parse_url("git://10.8.0.1/bp.git"))
+    # a name that does not resolve is stored (checked again at the fetch), never fetched
+    unknown = sources.parse_url("https://nowhere.invalid/bp.git")
+    allowed.check(unknown)
+    with pytest.raises(UserError, match="cannot resolve"):
+        allowed.check_remote(unknown)
 
 
 # --- where the buildpacks come from ---------------------------------------------------
@@ -332,9 +467,9 @@ def test_a_dockerfile_wins_unless_buildpack_is_pinned(app: App, tmp_path: Path) 
 # --- fetching ---------------------------------------------------------------------------
 
 
-def test_fetch_a_local_directory(sources: ModuleType, tmp_path: Path) -> None:
+def test_fetch_a_local_directory(sources: ModuleType, local: str, tmp_path: Path) -> None:
     fetch = plugin_module("fetch")
-    source = tmp_path / "tiny"
+    source = Path(local) / "tiny"
     import shutil
 
     shutil.copytree(FIXTURES / "buildpacks" / "tiny", source)
@@ -347,17 +482,24 @@ def test_fetch_a_local_directory(sources: ModuleType, tmp_path: Path) -> None:
     assert not (dest / ".git").exists()
     assert os.readlink(dest / "secret-link") == "/etc/shadow"  # copied as a link, not read
 
-    empty = tmp_path / "empty"
+    empty = Path(local) / "empty"
     empty.mkdir()
     with pytest.raises(UserError, match="no bin/compile"):
         fetch.fetch(sources.parse_url(str(empty)), tmp_path / "fetched-empty", Output())
     with pytest.raises(UserError, match="no such directory"):
-        fetch.fetch(sources.parse_url(str(tmp_path / "nope")), tmp_path / "x", Output())
+        fetch.fetch(sources.parse_url(f"{local}/nope"), tmp_path / "x", Output())
+    outside = tmp_path / "outside"
+    shutil.copytree(source, outside)
+    (Path(local) / "link").symlink_to(outside)
+    for url in (str(outside), f"{local}/link", f"file://{outside}#main"):
+        with pytest.raises(UserError, match="local-dirs"):  # checked again at the fetch
+            fetch.fetch(sources.parse_url(url), tmp_path / "never", Output())
+    assert not (tmp_path / "never").exists()
 
 
-def test_fetch_a_git_repository_at_a_ref(sources: ModuleType, tmp_path: Path) -> None:
+def test_fetch_a_git_repository_at_a_ref(sources: ModuleType, local: str, tmp_path: Path) -> None:
     fetch = plugin_module("fetch")
-    repo = tmp_path / "tiny.git"
+    repo = Path(local) / "tiny.git"
     import shutil
 
     shutil.copytree(FIXTURES / "buildpacks" / "tiny", repo)
@@ -391,6 +533,35 @@ def test_fetch_a_git_repository_at_a_ref(sources: ModuleType, tmp_path: Path) ->
         fetch.fetch(sources.parse_url(f"file://{repo}#no-such-ref"), tmp_path / "x", Output())
 
 
+def test_fetch_checks_the_host_again_and_pins_what_it_checked(
+    sources: ModuleType, dns: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetch = plugin_module("fetch")
+    ran: list[list[str]] = []
+
+    def git(argv: list[str]) -> str | None:
+        ran.append(argv)
+        return "stopped here"
+
+    monkeypatch.setattr(fetch, "_git", git)
+    for url in ("http://127.0.0.1:22/x.git", "http://2130706433/x.git",
+                "https://rebind.example.com/x.git", "git://git.internal/x.git"):  # fmt: skip
+        with pytest.raises(UserError, match="not a public address"):
+            fetch.fetch(sources.parse_url(url), tmp_path / "x", Output())
+    assert ran == []  # git never ran
+    with pytest.raises(UserError, match="stopped here"):
+        fetch.fetch(sources.parse_url("https://example.com/bp.git#v1"), tmp_path / "x", Output())
+    assert ran[0][:4] == [
+        "-c", "http.followRedirects=false",
+        "-c", "http.curloptResolve=example.com:443:93.184.215.14",
+    ]  # fmt: skip
+    assert ran[0][-2:] == ["https://example.com/bp.git", str(tmp_path / "x")]
+    ran.clear()
+    with pytest.raises(UserError, match="stopped here"):
+        fetch.fetch(sources.parse_url("git@example.com:bp.git"), tmp_path / "x", Output())
+    assert not any("curloptResolve" in a for a in ran[0])  # ssh resolves the name itself
+
+
 # --- commands ---------------------------------------------------------------------------
 
 
@@ -400,31 +571,31 @@ def listed(run) -> list[str]:
     return json.loads(result.out)
 
 
-def test_add_set_remove_list_clear(run, app: App) -> None:
+def test_add_set_remove_list_clear(run, app: App, dns: None, local: str) -> None:
     assert listed(run) == []
     assert run("buildpacks:add", "hello", "heroku/python").code == 0
-    assert run("buildpacks:add", "hello", "/srv/first", "--index", "1").code == 0
+    assert run("buildpacks:add", "hello", f"{local}/first", "--index", "1").code == 0
     assert run("buildpacks:add", "hello", "https://example.com/last.git#v2").code == 0
-    assert listed(run) == ["/srv/first", "heroku/python", "https://example.com/last.git#v2"]
+    assert listed(run) == [f"{local}/first", "heroku/python", "https://example.com/last.git#v2"]
     again = run("buildpacks:add", "hello", "heroku/python")
     assert again.code == 1 and "already" in again.err
 
     assert run("buildpacks:set", "hello", "heroku/nodejs").code == 0  # index 1 by default
-    assert run("buildpacks:set", "hello", "/srv/third", "--index", "3").code == 0
-    assert run("buildpacks:set", "hello", "/srv/fourth", "--index", "4").code == 0  # appends
-    assert listed(run) == ["heroku/nodejs", "heroku/python", "/srv/third", "/srv/fourth"]
-    too_far = run("buildpacks:set", "hello", "/srv/x", "--index", "9")
+    assert run("buildpacks:set", "hello", f"{local}/third", "--index", "3").code == 0
+    assert run("buildpacks:set", "hello", f"{local}/fourth", "--index", "4").code == 0  # appends
+    assert listed(run) == ["heroku/nodejs", "heroku/python", f"{local}/third", f"{local}/fourth"]
+    too_far = run("buildpacks:set", "hello", f"{local}/x", "--index", "9")
     assert too_far.code == 1 and "at most 5" in too_far.err
 
     assert run("buildpacks:remove", "hello", "heroku/python").code == 0
     assert run("buildpacks:remove", "hello", "--index", "1").code == 0
-    assert listed(run) == ["/srv/third", "/srv/fourth"]
+    assert listed(run) == [f"{local}/third", f"{local}/fourth"]
     assert run("buildpacks:remove", "hello", "heroku/python").code == 1
     assert run("buildpacks:remove", "hello", "--index", "7").code == 1
     assert run("buildpacks:remove", "hello").code == 2
 
     text = run("buildpacks:list", "hello")
-    assert text.out == "-----> hello buildpack urls\n       /srv/third\n       /srv/fourth\n"
+    assert text.out == f"-----> hello buildpack urls\n       {local}/third\n       {local}/fourth\n"
     assert run("buildpacks:clear", "hello").code == 0
     assert listed(run) == []
     assert "buildpacks" not in app.settings.table("builder-buildpack")
@@ -441,7 +612,9 @@ def test_add_set_remove_list_clear(run, app: App) -> None:
         ["buildpacks:add", "nope", "/srv/bp"],
     ],
 )
-def test_commands_refuse_bad_input_in_one_line(run, app: App, argv: list[str]) -> None:
+def test_commands_refuse_bad_input_in_one_line(
+    run, app: App, dns: None, local: str, argv: list[str]
+) -> None:
     result = run(*argv)
     assert result.code in (1, 2)
     assert result.err.strip().count("\n") == 0
@@ -462,7 +635,7 @@ def test_set_stack(run, app: App, sources: ModuleType) -> None:
     assert run("buildpacks:set-stack", "a", "b", "c").code == 2
 
 
-def test_report_and_clear_cache(run, app: App) -> None:
+def test_report_and_clear_cache(run, app: App, dns: None) -> None:
     cache = app.path / "cache"
     (cache / "deep").mkdir(parents=True)
     (cache / "deep" / "blob").write_bytes(b"x" * 2048)
