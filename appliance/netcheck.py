@@ -25,6 +25,9 @@ class Unresolvable(UserError):
     """The name does not resolve (now): nothing to connect to, nothing to refuse."""
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def normalise(text: str) -> Address:
     """An address as `ipaddress` sees it, IPv4-mapped IPv6 addresses as IPv4."""
     address = ipaddress.ip_address(text.split("%", 1)[0])  # no IPv6 zone index
@@ -44,6 +47,8 @@ def _embedded(address: Address) -> list[Address]:
         found.extend(address.teredo)
     if int(address) >> 32 == 0 and int(address) > 1:  # ::a.b.c.d, deprecated but routed
         found.append(ipaddress.IPv4Address(int(address)))
+    if address in NAT64:  # 64:ff9b::a.b.c.d reaches a.b.c.d through a NAT64 gateway
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     return found
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 import hashlib
 import http.client
 import ipaddress
-import itertools
 import re
 import socket
 import ssl
-from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
+from appliance import netcheck
 from appliance.errors import UserError
 
 MAX_DOWNLOAD = 1 << 30  # 1 GiB of (compressed) archive
@@ -28,62 +27,17 @@ MAX_REDIRECTS = 5
 TIMEOUT = 60  # seconds per connect or read
 CHUNK = 1 << 16
 URL = re.compile(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]{1,2000}")
-REFUSED_V6 = (ipaddress.ip_network("2002::/16"), ipaddress.ip_network("64:ff9b::/96"))
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def local_addresses() -> set[Address]:
-    """Every address of the host's own interfaces (/proc), public ones included."""
-    found: set[Address] = set()
-    try:
-        trie = Path("/proc/net/fib_trie").read_text().splitlines()
-    except OSError:
-        trie = []
-    for previous, line in itertools.pairwise(trie):
-        if "/32 host LOCAL" in line and "|--" in previous:
-            found.add(ipaddress.IPv4Address(previous.split("|--")[1].strip()))
-    try:
-        inet6 = Path("/proc/net/if_inet6").read_text().splitlines()
-    except OSError:
-        inet6 = []
-    for line in inet6:
-        raw = line.split()[0] if line.split() else ""
-        if re.fullmatch(r"[0-9a-f]{32}", raw):
-            found.add(ipaddress.IPv6Address(bytes.fromhex(raw)))
-    return found
-
-
-def refusal(address: Address, own: set[Address]) -> str | None:
-    """Why `address` may not be fetched from, or None for a public unicast address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if address in own:
-        return "is this host's own address"
-    if address.is_multicast:
-        return "is a multicast address"
-    if not address.is_global:
-        return "is not a public address (loopback, private, link-local or reserved)"
-    if isinstance(address, ipaddress.IPv6Address) and any(address in n for n in REFUSED_V6):
-        return "embeds an IPv4 address"
-    return None
-
-
 def resolve(host: str, port: int) -> Address:
-    """The address to connect to: the first of the host's, once all are checked."""
+    """The address to connect to: the first of the host's, once all are checked
+    public (appliance.netcheck, shared with buildpack fetches)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise UserError(f"cannot resolve {host}: {exc}") from None
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    if not addresses:
-        raise UserError(f"cannot resolve {host}")
-    own = local_addresses()
-    for address in addresses:
-        why = refusal(address, own)
-        if why:
-            raise UserError(f"refusing to fetch from {host}: {address} {why}")
-    return addresses[0]
+        return ipaddress.ip_address(netcheck.public_addresses(host, port)[0])
+    except UserError as exc:
+        raise UserError(f"refusing to fetch from {host}: {exc}") from None
 
 
 def _connection(scheme: str, host: str, port: int, pinned: Address) -> http.client.HTTPConnection:
