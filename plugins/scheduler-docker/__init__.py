@@ -14,7 +14,7 @@ from appliance.state import App
 
 from . import containers as c
 from . import formation
-from .options import create_container
+from .options import create_container, start_container
 
 
 def setting(app: App, key: str, default: int) -> int:
@@ -75,7 +75,7 @@ def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[A
         index=index,
         **container_base(deploy, process, index, port),
     )
-    container.start()
+    start_container(container, deploy.hooks, deploy.app, "deploy")
     return container, port
 
 

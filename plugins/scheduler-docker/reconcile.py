@@ -26,6 +26,7 @@ from appliance.state import App
 
 from . import containers as c
 from . import formation
+from .options import start_container
 
 RECONCILE_EVERY = 30
 JOB = "restore"
@@ -222,9 +223,12 @@ class Restorer:
         if container is not None and container.status in ("exited", "created"):
             code = container.attrs.get("State", {}).get("ExitCode")
             try:
-                container.start()
+                assert job.hooks is not None
+                start_container(container, job.hooks, job.app, "restore")
                 self.log(f"{job.app.name}: started {name} (it had stopped, exit status {code})")
                 return container
+            except UserError as exc:  # a mount refused: made again, verified at create
+                self.log(f"{job.app.name}: {exc}; creating it again")
             except docker.errors.APIError as exc:
                 container.reload()
                 if container.status in ALIVE:  # Docker's restart policy was quicker
@@ -261,7 +265,10 @@ class Restorer:
             **container_base(job, process, index, port),
         )
         try:
-            container.start()
+            start_container(container, job.hooks, job.app, "restore")
+        except UserError:
+            container.remove(force=True)
+            raise
         except docker.errors.APIError as exc:
             container.remove(force=True)
             taken = ("port is already allocated", "address already in use")
