@@ -147,7 +147,7 @@ def test_a_nested_mount_of_an_old_install_is_refused_and_reported(run, base: Pat
     from appliance.errors import UserError
 
     for name in ("hello", "other"):
-        with pytest.raises(UserError, match="nested with .* storage:unmount"):
+        with pytest.raises(UserError, match=r"nested with .* storage:unmount"):
             _plugin().appliance_container_options(App(name), "web", "restore")
     shown = json.loads(run("storage:report", "--format", "json").out)
     assert len(shown["problems"]) == 2
