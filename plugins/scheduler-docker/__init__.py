@@ -35,6 +35,10 @@ def process_command(deploy: Deploy, process: str) -> list[str] | None:
 def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
     app, out = deploy.app, deploy.out
     engine = c.client()
+    from . import retiring
+
+    if retiring.retire_due(app, engine):
+        out.info("Retired the containers of older releases past their retire deadline")
     current = deploy.previous_deploy or 0
     leftovers = [k for k in c.app_containers(engine, app.name) if c.deploy_of(k) > current]
     if leftovers:
@@ -99,6 +103,7 @@ def container_base(deploy: Deploy, process: str, index: int, port: int | None) -
         },
         labels={
             c.LABEL_APP: app.name,
+            c.LABEL_APP_ID: app.identity(),
             c.LABEL_DEPLOY: str(deploy.id),
             c.LABEL_RELEASE: str(deploy.release),
             c.LABEL_PROCESS: process,
@@ -149,14 +154,20 @@ def appliance_scheduler_abort(deploy: Deploy) -> bool:
 
 @hookimpl(trylast=True)
 def appliance_scheduler_retire(deploy: Deploy) -> bool:
-    """Old containers drain in a detached process, so the push ends as soon as
-    traffic has moved."""
+    """Old containers drain, then stop. Their deadline is recorded first (state: see
+    retiring.py), before the deploy reports its success; a detached process then
+    retires them on time, so the push ends as soon as traffic has moved. Should that
+    process die, the daemon, the next deploy or ps:report retire them instead."""
     wait = DEFAULT_WAIT_TO_RETIRE if deploy.wait_to_retire is None else deploy.wait_to_retire
     from appliance.cli import self_command
 
+    from . import retiring
+
+    retiring.schedule(deploy.app, deploy.id, wait, setting(deploy.app, "stop_timeout", 10))
     argv = [
         *self_command(), "scheduler-docker:retire", deploy.app.name,
         "--before", str(deploy.id), "--wait", str(wait),
+        "--app-id", deploy.app.identity(),
     ]  # fmt: skip
     if deploy.previous_deploy:
         deploy.out.info(f"Old containers drain for {wait} s, then stop")

@@ -33,6 +33,7 @@ def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
         environment={**deploy.env, "PORT": str(c.CONTAINER_PORT)},
         labels={
             c.LABEL_APP: deploy.app.name,
+            c.LABEL_APP_ID: deploy.app.identity(),
             c.LABEL_DEPLOY: str(deploy.id),
             c.LABEL_PROCESS: "run",
         },
@@ -76,7 +77,7 @@ def _one_off(engine: Any, app: str, image: str, env: dict[str, str], argv: list[
         command=["/bin/sh", "-c", argv[0]] if len(argv) == 1 else argv,
         name=f"{app}.run.{secrets.token_hex(3)}",
         environment={**env, "PORT": str(c.CONTAINER_PORT)},
-        labels={c.LABEL_APP: app, c.LABEL_PROCESS: "run"},
+        labels={c.LABEL_APP: app, c.LABEL_APP_ID: App(app).identity(), c.LABEL_PROCESS: "run"},
         init=True,
         **options,
     )

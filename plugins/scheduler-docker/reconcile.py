@@ -30,6 +30,8 @@ from .options import start_container
 
 RECONCILE_EVERY = 30
 JOB = "restore"
+RETIRE_EVERY = 3
+RETIRE_JOB = "retire"
 ALIVE = ("running", "restarting", "paused", "removing")
 RETRY_FIRST = 10.0
 RETRY_MAX = 600.0
@@ -45,6 +47,9 @@ class Restorer:
     def __init__(self, daemon: Any) -> None:
         self.daemon = daemon
         self.attempts: dict[str, Attempts] = {}
+        self.started: set[str] = set()
+        """Apps the engine started a container of: the next retire looks at them even
+        without a record (a container of an old deploy with no deadline is retired)."""
 
     def log(self, message: str) -> None:
         self.daemon.log(message, "scheduler-docker")
@@ -68,6 +73,7 @@ class Restorer:
                 self.log("the Docker engine is back")
             down = False
             self.daemon.kick(JOB)
+            self.daemon.kick(RETIRE_JOB)
             try:
                 stream = engine.events(
                     decode=True, filters={"label": c.LABEL_APP, "type": "container"}
@@ -82,9 +88,38 @@ class Restorer:
         attributes = event.get("Actor", {}).get("Attributes", {})
         if attributes.get(c.LABEL_PROCESS) == "run":
             return
+        if event.get("Action") == "start":
+            # The engine may have started a container of an old release (its restart
+            # policy, the engine coming back): past its deadline, it is retired now.
+            self.started.add(str(attributes.get(c.LABEL_APP, "")))
+            self.daemon.kick(RETIRE_JOB)
         if event.get("Action") in ("die", "destroy", "oom", "stop", "kill"):
             # Give Docker's restart policy its moment before looking.
             self.daemon.kick(JOB, delay=2)
+
+    # --- retiring ---------------------------------------------------------------------
+
+    def retire(self) -> None:
+        """Retire, in every app with a retire record, what is past its deadline
+        (retiring.py): a retire process that died or woke while the engine was down
+        leaves it to this. Only a file check per app until something is due."""
+        from . import retiring
+
+        engine = None
+        started, self.started = self.started, set()
+        for name in state.app_names():
+            app = App(name)
+            if name not in started:
+                if not (app.path / retiring.RECORD).is_file():
+                    continue
+                deadline = retiring.next_deadline(app)
+                if deadline is not None and deadline > time.time():
+                    continue
+            engine = engine or c.client()
+            try:
+                retiring.retire_due(app, engine, log=self.log)
+            except UserError as exc:
+                self.log(f"{name}: cannot retire: {exc}")
 
     # --- reconciling ----------------------------------------------------------------
 
@@ -318,3 +353,4 @@ def start(daemon: Any) -> None:
     restorer = Restorer(daemon)
     daemon.thread(restorer.follow_events, "docker-events")
     daemon.every(RECONCILE_EVERY, restorer.reconcile, JOB)
+    daemon.every(RETIRE_EVERY, restorer.retire, RETIRE_JOB)
