@@ -163,7 +163,8 @@ def appliance_scheduler_retire(deploy: Deploy) -> bool:
 
     from . import retiring
 
-    retiring.schedule(deploy.app, deploy.id, wait, setting(deploy.app, "stop_timeout", 10))
+    if deploy.previous_deploy:  # a first deploy has nothing to retire
+        retiring.schedule(deploy.app, deploy.id, wait, setting(deploy.app, "stop_timeout", 10))
     argv = [
         *self_command(), "scheduler-docker:retire", deploy.app.name,
         "--before", str(deploy.id), "--wait", str(wait),

@@ -66,6 +66,12 @@ def read(app: App) -> tuple[str | None, list[Pending]]:
 
 
 def _write(app: App, app_id: str, entries: list[Pending]) -> None:
+    """Write the record, without the entries another makes moot (one that covers as
+    much, from a later deploy, with a deadline no later); none left, no record."""
+    entries = [
+        e for e in entries
+        if not any(f != e and f.before >= e.before and f.deadline <= e.deadline for f in entries)
+    ]  # fmt: skip
     if not entries:
         _path(app).unlink(missing_ok=True)
         return

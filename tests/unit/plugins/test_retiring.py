@@ -129,6 +129,19 @@ def test_an_old_deploy_without_a_record_waits_while_a_deploy_holds_the_lock(app:
     assert engine.removed == ["hello.web.1-d1"]
 
 
+def test_an_entry_made_moot_by_a_later_one_is_dropped(app: App) -> None:
+    retiring = module("retiring")
+    engine = FakeEngine()
+    engine.add("hello", 1, app.identity())
+    engine.add("hello", 2, app.identity())
+    app.settings.set("core", "deploy", 2)
+    retiring.schedule(app, 1, 60, 5)  # nothing older than deploy 1, in a minute
+    retiring.schedule(app, 2, 0, 5)  # deploy 1 now: covers all the first one does
+    assert [e.before for e in retiring.window(app)] == [2]
+    assert retiring.retire_due(app, engine) == 1
+    assert not (app.path / retiring.RECORD).exists()
+
+
 def test_overdue_is_a_cheap_look(app: App) -> None:
     retiring = module("retiring")
     engine = FakeEngine()
