@@ -122,17 +122,24 @@ def start_container(container: Any, hooks: Hooks, app: App, phase: str) -> None:
     plugin's message; the container is not started. Every start the scheduler makes
     (a deploy, ps:start/ps:restart, one-off runs and cron, the daemon's restores) goes
     through here."""
-    binds = binds_of(container)
-    if binds:
-        labels = container.labels or {}
-        process = labels.get(c.LABEL_PROCESS, "run")
-        index = int(labels.get(c.LABEL_INDEX, "0") or 0)
-        fresh = create_options(hooks, app, process, phase, index, {})
-        allowed = {str(v) for v in fresh.get("volumes") or []}
-        stale = [b for b in binds if b not in allowed]
-        if stale:
-            raise UserError(
-                f"refusing to start {container.name}: its mount {stale[0]} is not one "
-                f"{app.name} may mount now (ps:restart {app.name} makes its containers again)"
-            )
+    verify_binds(container, hooks, app, phase)
     container.start()
+
+
+def verify_binds(container: Any, hooks: Hooks, app: App, phase: str) -> None:
+    """Raise UserError unless each bind mount of `container` is one the plugins give
+    now, every source verified afresh (see `start_container`)."""
+    binds = binds_of(container)
+    if not binds:
+        return
+    labels = container.labels or {}
+    process = labels.get(c.LABEL_PROCESS, "run")
+    index = int(labels.get(c.LABEL_INDEX, "0") or 0)
+    fresh = create_options(hooks, app, process, phase, index, {})
+    allowed = {str(v) for v in fresh.get("volumes") or []}
+    stale = [b for b in binds if b not in allowed]
+    if stale:
+        raise UserError(
+            f"refusing to start {container.name}: its mount {stale[0]} is not one "
+            f"{app.name} may mount now (ps:restart {app.name} makes its containers again)"
+        )

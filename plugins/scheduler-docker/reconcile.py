@@ -47,6 +47,7 @@ class Restorer:
     def __init__(self, daemon: Any) -> None:
         self.daemon = daemon
         self.attempts: dict[str, Attempts] = {}
+        self.engine_started: set[str] = set()
         self.started: set[str] = set()
         """Apps the engine started a container of: the next retire looks at them even
         without a record (a container of an old deploy with no deadline is retired)."""
@@ -90,9 +91,12 @@ class Restorer:
             return
         if event.get("Action") == "start":
             # The engine may have started a container of an old release (its restart
-            # policy, the engine coming back): past its deadline, it is retired now.
+            # policy, the engine coming back): past its deadline, it is retired now;
+            # with a mount that fails verification, it is stopped (guard.py).
             self.started.add(str(attributes.get(c.LABEL_APP, "")))
+            self.engine_started.add(str(event.get("id", "")))
             self.daemon.kick(RETIRE_JOB)
+            self.daemon.kick(JOB)
         if event.get("Action") in ("die", "destroy", "oom", "stop", "kill"):
             # Give Docker's restart policy its moment before looking.
             self.daemon.kick(JOB, delay=2)
@@ -132,6 +136,10 @@ class Restorer:
         except docker.errors.NotFound:  # removed while being listed: look again soon
             self.daemon.kick(JOB, delay=1)
             return
+        from .guard import guard
+
+        started, self.engine_started = self.engine_started, set()
+        guard(found, started, self.log)
         by_app: dict[str, list[Any]] = {}
         for container in found:
             by_app.setdefault(container.labels.get(c.LABEL_APP, ""), []).append(container)
