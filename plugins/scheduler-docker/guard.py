@@ -52,6 +52,6 @@ def _neutralise(container: Any, why: str, engine_started: bool, log: Any) -> Non
             log(f"{app}: {container.name} may not be restarted by the engine: {why}")
         if engine_started and container.status in ("running", "restarting"):
             container.stop(timeout=10)
-            log(f"{app}: stopped {container.name}, started by the engine: {why}")
+            log(f"{app}: stopped {container.name} (a mount fails verification): {why}")
     except docker.errors.NotFound:
         return
