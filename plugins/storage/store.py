@@ -71,7 +71,8 @@ def verified_volume(app: App, mount: Mount) -> str:
         raise UserError(
             f"refusing the mount {mount} of {app.name}: its source is nested with "
             f"{other.host} (mounted by {name}) and sources may not contain one another; "
-            f"remove one with storage:unmount {app.name} {mount.host}:{mount.container}"
+            f"remove one: storage:unmount {app.name} {mount.host}:{mount.container}, or "
+            f"storage:unmount {name} {other.host}:{other.container}"
         )
     return mount.volume(source)
 

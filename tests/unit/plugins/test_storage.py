@@ -225,3 +225,41 @@ def test_helper_creates_marks_and_refuses(tmp_path: Path) -> None:
     with pytest.raises(helper.Refused, match="not a directory"):
         helper.ensure(str(fresh), "file-not-dir", "0")
     assert helper.main(["/etc", "x", "0"]) == 2
+
+
+class _Container:
+    """What scheduler-docker's start_container reads of a container, and its start."""
+
+    def __init__(self, binds: list[str]) -> None:
+        self.name = "hello.web.1-d1"
+        self.labels = {"appliance.app": "hello", "appliance.process": "web"}
+        self.attrs = {"HostConfig": {"Binds": binds}}
+        self.started = False
+
+    def start(self) -> None:
+        self.started = True
+
+
+def test_every_start_verifies_the_binds_again(run, base: Path) -> None:
+    from appliance.errors import UserError
+    from appliance.hooks import Hooks
+    from appliance.output import Output
+
+    registry = Registry()
+    options = registry.import_module(registry.get("scheduler-docker"), "options")
+    hooks = Hooks(registry, Output())
+    assert run("storage:mount", "hello", f"{base}/data:/data").code == 0
+    fine = _Container([f"{base}/data:/data:rw"])
+    options.start_container(fine, hooks, App("hello"), "restore")
+    assert fine.started
+    stale = _Container([f"{base}/data2:/data:rw"])  # unmounted since it was made
+    with pytest.raises(UserError, match="is not one hello may mount now"):
+        options.start_container(stale, hooks, App("hello"), "restore")
+    (base / "data" / "sub").mkdir()
+    App("hello").settings.set(
+        "storage", "mounts", [f"{base}/data:/data:rw", f"{base}/data/sub:/host:rw"]
+    )  # an old install's nested mounts
+    again = _Container([f"{base}/data:/data:rw", f"{base}/data/sub:/host:rw"])
+    with pytest.raises(UserError, match="storage:unmount hello"):
+        options.start_container(again, hooks, App("hello"), "restore")
+    assert not stale.started and not again.started
