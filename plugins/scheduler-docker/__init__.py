@@ -130,7 +130,15 @@ def remember_ports(deploy: Deploy, ports: dict[str, int]) -> None:
 DEFAULT_RESTART_POLICY = "on-failure:10"
 """The restart policy of an app's containers unless `ps:set APP restart-policy` says
 otherwise. Docker restarts a crashing container up to 10 times; the daemon
-(reconcile.py) starts what Docker leaves stopped, after an engine restart too."""
+(reconcile.py) starts what Docker leaves stopped, after an engine restart too.
+
+The engine re-mounts a container's bind mounts on such a restart without asking us.
+That stays safe: storage sources are never nested (plugins/storage/store.py), so no
+container can write a parent of any source and swap a path component for a symlink;
+what the rule cannot cover (a mount an old install recorded, a path the host changed)
+the daemon's guard (guard.py) catches: such a container loses its restart policy and
+is stopped if the engine started it. Every start the appliance makes verifies the
+mounts again (`options.start_container`)."""
 
 
 def restart_policy(app: App) -> dict[str, Any]:
