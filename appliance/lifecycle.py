@@ -10,7 +10,7 @@ from appliance import access
 from appliance.errors import Conflict
 from appliance.hooks import Hooks
 from appliance.output import Output
-from appliance.state import App
+from appliance.state import App, new_identity
 
 
 def create_app(name: str, hooks: Hooks, out: Output, user: str) -> App:
@@ -19,8 +19,11 @@ def create_app(name: str, hooks: Hooks, out: Output, user: str) -> App:
         if app.exists():
             raise Conflict(f"app {name!r} already exists")
         app.path.mkdir(parents=True, exist_ok=True)
-        app.settings.set("core", "created_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        app.settings.set("core", "created_by", user)
+        app.settings.update("core", {
+            "id": new_identity(),
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "created_by": user,
+        })  # fmt: skip
     access.grant_created(user, name)
     hooks.event("appliance_app_created", app=app, out=out)
     return app

@@ -128,6 +128,23 @@ class App:
             raise NotFound(f"app {self.name!r} does not exist")
         return self
 
+    def identity(self) -> str:
+        """The app's random id, written at its creation (`core.id`): an app destroyed
+        and created again under the same name is another app. An app created before
+        ids existed gets one now, under its lock (re-read there: another process may
+        have just written one); a process holding the lock already re-enters it."""
+        found = self.settings.get("core", "id")
+        if found:
+            return str(found)
+        self.require()
+        with self.lock(timeout=120, what="app id", announce=False):
+            self.settings.reload()
+            found = self.settings.get("core", "id")
+            if not found:
+                found = new_identity()
+                self.settings.set("core", "id", found)
+        return str(found)
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "path": str(self.path)}
 
@@ -142,6 +159,12 @@ class App:
 
     def __repr__(self) -> str:
         return f"App({self.name!r})"
+
+
+def new_identity() -> str:
+    import secrets
+
+    return secrets.token_hex(8)
 
 
 _HELD: dict[str, int] = {}

@@ -15,7 +15,7 @@ from appliance.state import App
 
 from . import containers as c
 from . import formation
-from .options import create_container
+from .options import create_container, start_container
 
 
 def setting(app: App, key: str, default: int) -> int:
@@ -36,6 +36,10 @@ def process_command(deploy: Deploy, process: str) -> list[str] | None:
 def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
     app, out = deploy.app, deploy.out
     engine = c.client()
+    from . import retiring
+
+    if retiring.retire_due(app, engine):
+        out.info("Retired the containers of older releases past their retire deadline")
     current = deploy.previous_deploy or 0
     leftovers = [k for k in c.app_containers(engine, app.name) if c.deploy_of(k) > current]
     if leftovers:
@@ -76,7 +80,7 @@ def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[A
         index=index,
         **container_base(deploy, process, index, port),
     )
-    container.start()
+    start_container(container, deploy.hooks, deploy.app, "deploy")
     return container, port
 
 
@@ -100,6 +104,7 @@ def container_base(deploy: Deploy, process: str, index: int, port: int | None) -
         },
         labels={
             c.LABEL_APP: app.name,
+            c.LABEL_APP_ID: app.identity(),
             c.LABEL_DEPLOY: str(deploy.id),
             c.LABEL_RELEASE: str(deploy.release),
             c.LABEL_PROCESS: process,
@@ -126,7 +131,15 @@ def remember_ports(deploy: Deploy, ports: dict[str, int]) -> None:
 DEFAULT_RESTART_POLICY = "on-failure:10"
 """The restart policy of an app's containers unless `ps:set APP restart-policy` says
 otherwise. Docker restarts a crashing container up to 10 times; the daemon
-(reconcile.py) starts what Docker leaves stopped, after an engine restart too."""
+(reconcile.py) starts what Docker leaves stopped, after an engine restart too.
+
+The engine re-mounts a container's bind mounts on such a restart without asking us.
+That stays safe: storage sources are never nested (plugins/storage/store.py), so no
+container can write a parent of any source and swap a path component for a symlink;
+what the rule cannot cover (a mount an old install recorded, a path the host changed)
+the daemon's guard (guard.py) catches: such a container loses its restart policy and
+is stopped if the engine started it. Every start the appliance makes verifies the
+mounts again (`options.start_container`)."""
 
 
 def restart_policy(app: App) -> dict[str, Any]:
@@ -150,14 +163,21 @@ def appliance_scheduler_abort(deploy: Deploy) -> bool:
 
 @hookimpl(trylast=True)
 def appliance_scheduler_retire(deploy: Deploy) -> bool:
-    """Old containers drain in a detached process, so the push ends as soon as
-    traffic has moved."""
+    """Old containers drain, then stop. Their deadline is recorded first (state: see
+    retiring.py), before the deploy reports its success; a detached process then
+    retires them on time, so the push ends as soon as traffic has moved. Should that
+    process die, the daemon, the next deploy or ps:report retire them instead."""
     wait = DEFAULT_WAIT_TO_RETIRE if deploy.wait_to_retire is None else deploy.wait_to_retire
     from appliance.cli import self_command
 
+    from . import retiring
+
+    if deploy.previous_deploy:  # a first deploy has nothing to retire
+        retiring.schedule(deploy.app, deploy.id, wait, setting(deploy.app, "stop_timeout", 10))
     argv = [
         *self_command(), "scheduler-docker:retire", deploy.app.name,
         "--before", str(deploy.id), "--wait", str(wait),
+        "--app-id", deploy.app.identity(),
     ]  # fmt: skip
     if deploy.previous_deploy:
         deploy.out.info(f"Old containers drain for {wait} s, then stop")

@@ -28,10 +28,14 @@ def report(ctx: Context) -> int:
     for app in apps:
         recovery.recover_if_idle(app, ctx.hooks, ctx.out)
     engine = c.client()
-    found = _inspected(engine)
-    by_app: dict[str, list[Any]] = {}
-    for container in found:
-        by_app.setdefault(container.labels.get(c.LABEL_APP, ""), []).append(container)
+    by_app = _by_app(engine)
+    from . import retiring
+
+    overdue = [a for a in apps if retiring.overdue(a, by_app.get(a.name, []), time.time())]
+    for app in overdue:  # what is past its retire deadline is retired, never shown
+        retiring.retire_due(app, engine)
+    if overdue:
+        by_app = _by_app(engine)
     from . import health
 
     shown = [k for app in apps for k in by_app.get(app.name, [])]
@@ -52,7 +56,7 @@ def report(ctx: Context) -> int:
                 r["health"],
                 _uptime(r["uptime"]),
                 r["restarts"],
-                "current" if r["current"] else "retiring",
+                _role(r),
             ]
             for r in found_rows
         )
@@ -62,6 +66,21 @@ def report(ctx: Context) -> int:
         rows,
     )  # fmt: skip
     return 0
+
+
+def _role(row: dict[str, Any]) -> str:
+    if row["current"]:
+        return "current"
+    if row["retiring_until"] is None:
+        return "new" if row["deploy"] > row["live"] else "old"
+    return "retiring until " + time.strftime("%H:%M:%S", time.localtime(row["retiring_until"]))
+
+
+def _by_app(engine: Any) -> dict[str, list[Any]]:
+    by_app: dict[str, list[Any]] = {}
+    for container in _inspected(engine):
+        by_app.setdefault(container.labels.get(c.LABEL_APP, ""), []).append(container)
+    return by_app
 
 
 def _inspected(engine: Any) -> list[Any]:
@@ -85,7 +104,10 @@ def _inspected(engine: Any) -> list[Any]:
 
 
 def _rows(app: App, containers: list[Any], healthy: dict[str, str]) -> list[dict[str, Any]]:
+    from . import retiring
+
     current = app.settings.get("core", "deploy")
+    pending = retiring.window(app)
     rows = []
     for k in sorted(containers, key=lambda k: (c.deploy_of(k), k.name)):
         if k.labels.get(c.LABEL_PROCESS) == "run":
@@ -96,6 +118,9 @@ def _rows(app: App, containers: list[Any], healthy: dict[str, str]) -> list[dict
             "release": int(k.labels.get(c.LABEL_RELEASE, "0")),
             "deploy": c.deploy_of(k),
             "current": c.deploy_of(k) == current,
+            "live": int(current or 0),
+            "retiring_until": None if c.deploy_of(k) == current
+            else retiring.retiring_until(pending, c.deploy_of(k)),
             "status": k.status,
             "health": healthy.get(k.id, "-"),
             "uptime": round(c.uptime(k)),
@@ -151,23 +176,23 @@ def retire(ctx: Context) -> int:
         p.add_argument("app")
         p.add_argument("--before", type=int, required=True, help="a deploy id")
         p.add_argument("--wait", type=int, default=0)
+        p.add_argument("--app-id", help="the app's id: another app of the same name is left be")
+
+    from . import retiring
 
     ns = ctx.parse(configure)
     app = App(ns.app).require()
+    wanted = ns.app_id or app.identity()
     time.sleep(max(ns.wait, 0))
-    if not app.exists():
-        return 0  # destroyed while draining: its containers went with it
+    app.settings.reload()
+    if not app.exists() or app.settings.get("core", "id") != wanted:
+        return 0  # destroyed (and maybe created again) while draining: not ours any more
+    for entry in retiring.window(app):  # woken early: the record has the deadline
+        if entry.before == ns.before and entry.deadline > time.time():
+            time.sleep(min(entry.deadline - time.time(), 86400))
     engine = c.client()
-    # Retires of back-to-back deploys overlap: one at a time per app.
-    with state.lock_file(app.path / "retire.lock", f"retiring {app.name}", timeout=600):
-        app.settings.reload()
-        live = app.settings.get("core", "deploy")
-        old = [
-            k
-            for k in c.app_containers(engine, app.name)
-            if c.deploy_of(k) < ns.before and c.deploy_of(k) != live
-        ]
-        c.remove(old, stop_timeout=setting(app, "stop_timeout", 10))
+    retiring.retire_due(app, engine)
+    if app.exists():
         prune_images(engine, app, ns.before)
     return 0
 

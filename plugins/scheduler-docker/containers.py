@@ -11,6 +11,7 @@ from appliance.errors import UserError
 
 CONTAINER_PORT = 5000
 LABEL_APP = "appliance.app"
+LABEL_APP_ID = "appliance.app-id"
 LABEL_DEPLOY = "appliance.deploy"
 LABEL_RELEASE = "appliance.release"
 LABEL_PROCESS = "appliance.process"

@@ -9,7 +9,7 @@ from appliance.hooks import Hooks
 from appliance.state import App
 
 from . import containers as c
-from .options import create_container
+from .options import create_container, start_container
 
 
 def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
@@ -33,13 +33,14 @@ def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
         environment={**deploy.env, "PORT": str(c.CONTAINER_PORT)},
         labels={
             c.LABEL_APP: deploy.app.name,
+            c.LABEL_APP_ID: deploy.app.identity(),
             c.LABEL_DEPLOY: str(deploy.id),
             c.LABEL_PROCESS: "run",
         },
         init=True,
     )
     try:
-        container.start()
+        start_container(container, deploy.hooks, deploy.app, "run")
         for chunk in container.logs(stream=True, follow=True):
             for line in chunk.decode(errors="replace").splitlines():
                 deploy.out.info(line)
@@ -66,14 +67,9 @@ def _one_off(engine: Any, app: str, image: str, env: dict[str, str], argv: list[
     gets what plugins add to every container (mounts, limits, networks), phase "run"."""
     import secrets
 
-    if hooks is None:
-        from appliance.output import Output
-        from appliance.plugins import Registry
-
-        hooks = Hooks(Registry(), Output())
     return create_container(
         engine,
-        hooks,
+        _hooks(hooks),
         App(app),
         image,
         process="run",
@@ -81,10 +77,24 @@ def _one_off(engine: Any, app: str, image: str, env: dict[str, str], argv: list[
         command=["/bin/sh", "-c", argv[0]] if len(argv) == 1 else argv,
         name=f"{app}.run.{secrets.token_hex(3)}",
         environment={**env, "PORT": str(c.CONTAINER_PORT)},
-        labels={c.LABEL_APP: app, c.LABEL_PROCESS: "run"},
+        labels={c.LABEL_APP: app, c.LABEL_APP_ID: App(app).identity(), c.LABEL_PROCESS: "run"},
         init=True,
         **options,
     )
+
+
+def _hooks(hooks: Hooks | None) -> Hooks:
+    if hooks is None:
+        from appliance.output import Output
+        from appliance.plugins import Registry
+
+        return Hooks(Registry(), Output())
+    return hooks
+
+
+def start_one_off(container: Any, app: str, hooks: Hooks | None = None) -> None:
+    """Start a one-off container, its mounts verified again now (`start_container`)."""
+    start_container(container, _hooks(hooks), App(app), "run")
 
 
 def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out: Any,
@@ -94,7 +104,7 @@ def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out
     engine = c.client(timeout=86400)
     container = _one_off(engine, app, image, env, argv, hooks)
     try:
-        container.start()
+        start_one_off(container, app, hooks)
         for chunk in container.logs(stream=True, follow=True):
             out.stream.write(chunk.decode(errors="replace"))
             out.stream.flush()
@@ -106,5 +116,9 @@ def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out
 def run_detached(app: str, image: str, env: dict[str, str], argv: list[str],
                  hooks: Hooks | None = None) -> str:  # fmt: skip
     container = _one_off(c.client(), app, image, env, argv, hooks, auto_remove=True)
-    container.start()
+    try:
+        start_one_off(container, app, hooks)
+    except BaseException:
+        container.remove(force=True)
+        raise
     return str(container.name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from appliance.errors import PluginError
+from appliance.errors import PluginError, UserError
 from appliance.hooks import Hooks
 from appliance.state import App
 
@@ -101,3 +101,45 @@ def create_container(
         container.remove(force=True)
         raise
     return container
+
+
+def binds_of(container: Any) -> list[str]:
+    """The container's bind mounts as `SOURCE:TARGET:MODE`, as the engine recorded them."""
+    host = container.attrs.get("HostConfig", {}) or {}
+    found = [str(b) for b in host.get("Binds") or []]
+    for mount in host.get("Mounts") or []:
+        if mount.get("Type") == "bind":
+            mode = "ro" if mount.get("ReadOnly") else "rw"
+            found.append(f"{mount.get('Source')}:{mount.get('Target')}:{mode}")
+    return found
+
+
+def start_container(container: Any, hooks: Hooks, app: App, phase: str) -> None:
+    """Start `container`, after verifying its bind mounts again now: every plugin gives
+    its options afresh (the storage plugin verifies each source as it does: inside its
+    base, no symlink on the way, a directory, nested with no other source) and each of
+    the container's binds must be one of them. A refused mount fails the start with the
+    plugin's message; the container is not started. Every start the scheduler makes
+    (a deploy, ps:start/ps:restart, one-off runs and cron, the daemon's restores) goes
+    through here."""
+    verify_binds(container, hooks, app, phase)
+    container.start()
+
+
+def verify_binds(container: Any, hooks: Hooks, app: App, phase: str) -> None:
+    """Raise UserError unless each bind mount of `container` is one the plugins give
+    now, every source verified afresh (see `start_container`)."""
+    binds = binds_of(container)
+    if not binds:
+        return
+    labels = container.labels or {}
+    process = labels.get(c.LABEL_PROCESS, "run")
+    index = int(labels.get(c.LABEL_INDEX, "0") or 0)
+    fresh = create_options(hooks, app, process, phase, index, {})
+    allowed = {str(v) for v in fresh.get("volumes") or []}
+    stale = [b for b in binds if b not in allowed]
+    if stale:
+        raise UserError(
+            f"refusing to start {container.name}: its mount {stale[0]} is not one "
+            f"{app.name} may mount now (ps:restart {app.name} makes its containers again)"
+        )

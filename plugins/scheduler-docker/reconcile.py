@@ -26,9 +26,12 @@ from appliance.state import App
 
 from . import containers as c
 from . import formation
+from .options import start_container
 
 RECONCILE_EVERY = 30
 JOB = "restore"
+RETIRE_EVERY = 3
+RETIRE_JOB = "retire"
 ALIVE = ("running", "restarting", "paused", "removing")
 RETRY_FIRST = 10.0
 RETRY_MAX = 600.0
@@ -44,6 +47,10 @@ class Restorer:
     def __init__(self, daemon: Any) -> None:
         self.daemon = daemon
         self.attempts: dict[str, Attempts] = {}
+        self.engine_started: set[str] = set()
+        self.started: set[str] = set()
+        """Apps the engine started a container of: the next retire looks at them even
+        without a record (a container of an old deploy with no deadline is retired)."""
 
     def log(self, message: str) -> None:
         self.daemon.log(message, "scheduler-docker")
@@ -67,6 +74,7 @@ class Restorer:
                 self.log("the Docker engine is back")
             down = False
             self.daemon.kick(JOB)
+            self.daemon.kick(RETIRE_JOB)
             try:
                 stream = engine.events(
                     decode=True, filters={"label": c.LABEL_APP, "type": "container"}
@@ -81,9 +89,41 @@ class Restorer:
         attributes = event.get("Actor", {}).get("Attributes", {})
         if attributes.get(c.LABEL_PROCESS) == "run":
             return
+        if event.get("Action") == "start":
+            # The engine may have started a container of an old release (its restart
+            # policy, the engine coming back): past its deadline, it is retired now;
+            # with a mount that fails verification, it is stopped (guard.py).
+            self.started.add(str(attributes.get(c.LABEL_APP, "")))
+            self.engine_started.add(str(event.get("id", "")))
+            self.daemon.kick(RETIRE_JOB)
+            self.daemon.kick(JOB)
         if event.get("Action") in ("die", "destroy", "oom", "stop", "kill"):
             # Give Docker's restart policy its moment before looking.
             self.daemon.kick(JOB, delay=2)
+
+    # --- retiring ---------------------------------------------------------------------
+
+    def retire(self) -> None:
+        """Retire, in every app with a retire record, what is past its deadline
+        (retiring.py): a retire process that died or woke while the engine was down
+        leaves it to this. Only a file check per app until something is due."""
+        from . import retiring
+
+        engine = None
+        started, self.started = self.started, set()
+        for name in state.app_names():
+            app = App(name)
+            if name not in started:
+                if not (app.path / retiring.RECORD).is_file():
+                    continue
+                deadline = retiring.next_deadline(app)
+                if deadline is not None and deadline > time.time():
+                    continue
+            engine = engine or c.client()
+            try:
+                retiring.retire_due(app, engine, log=self.log)
+            except UserError as exc:
+                self.log(f"{name}: cannot retire: {exc}")
 
     # --- reconciling ----------------------------------------------------------------
 
@@ -96,6 +136,10 @@ class Restorer:
         except docker.errors.NotFound:  # removed while being listed: look again soon
             self.daemon.kick(JOB, delay=1)
             return
+        from .guard import guard
+
+        started, self.engine_started = self.engine_started, set()
+        guard(found, started, self.log)
         by_app: dict[str, list[Any]] = {}
         for container in found:
             by_app.setdefault(container.labels.get(c.LABEL_APP, ""), []).append(container)
@@ -222,9 +266,12 @@ class Restorer:
         if container is not None and container.status in ("exited", "created"):
             code = container.attrs.get("State", {}).get("ExitCode")
             try:
-                container.start()
+                assert job.hooks is not None
+                start_container(container, job.hooks, job.app, "restore")
                 self.log(f"{job.app.name}: started {name} (it had stopped, exit status {code})")
                 return container
+            except UserError as exc:  # a mount refused: made again, verified at create
+                self.log(f"{job.app.name}: {exc}; creating it again")
             except docker.errors.APIError as exc:
                 container.reload()
                 if container.status in ALIVE:  # Docker's restart policy was quicker
@@ -261,7 +308,10 @@ class Restorer:
             **container_base(job, process, index, port),
         )
         try:
-            container.start()
+            start_container(container, job.hooks, job.app, "restore")
+        except UserError:
+            container.remove(force=True)
+            raise
         except docker.errors.APIError as exc:
             container.remove(force=True)
             taken = ("port is already allocated", "address already in use")
@@ -311,3 +361,4 @@ def start(daemon: Any) -> None:
     restorer = Restorer(daemon)
     daemon.thread(restorer.follow_events, "docker-events")
     daemon.every(RECONCILE_EVERY, restorer.reconcile, JOB)
+    daemon.every(RETIRE_EVERY, restorer.retire, RETIRE_JOB)

@@ -34,7 +34,7 @@ def run_tty(app: str, image: str, env: dict[str, str], argv: list[str]) -> int:
         api = engine.api
         params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
         sock = api.attach_socket(container.id, params=params)
-        container.start()
+        oneoff.start_one_off(container, app)
         with terminal.on_resize(lambda rows, cols: api.resize(container.id, rows, cols)):
             terminal.pump(terminal.raw_socket(sock))
         return int(container.wait().get("StatusCode", 1))
@@ -55,7 +55,7 @@ def run_piped(
     try:
         params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
         sock = engine.api.attach_socket(container.id, params=params)
-        container.start()
+        oneoff.start_one_off(container, app)
         terminal.pump_piped(terminal.raw_socket(sock), reader_gone)
         return int(container.wait().get("StatusCode", 1))
     finally:

@@ -13,10 +13,15 @@ from . import store
 
 @hookimpl
 def appliance_container_options(app: App, process: str, phase: str) -> dict[str, Any]:
+    """Every source verified now (store.py): a mount that fails refuses the container."""
     mounts = store.mounts(app)
-    return {"volumes": [m.volume() for m in mounts]} if mounts else {}
+    return {"volumes": [store.verified_volume(app, m) for m in mounts]} if mounts else {}
 
 
 @hookimpl
 def appliance_app_report(app: App) -> dict[str, Any]:
-    return {"Storage mounts": ", ".join(str(m) for m in store.mounts(app)) or "none"}
+    report = {"Storage mounts": ", ".join(str(m) for m in store.mounts(app)) or "none"}
+    refused = store.problems(app)
+    if refused:
+        report["Storage problems"] = "; ".join(refused)
+    return report

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from appliance import hostenv, pipeline, state, templates
@@ -27,7 +28,7 @@ def mount(ctx: Context) -> int:
     ns = ctx.parse(_app_and_mount)
     app = App(ns.app).require()
     wanted = paths.parse(ns.mount)
-    paths.confined(wanted.host)
+    paths.relative(wanted.host)
     if not os.path.isdir(wanted.host):
         raise NotFound(
             f"{wanted.host} does not exist: create it with storage:ensure-directory "
@@ -37,9 +38,29 @@ def mount(ctx: Context) -> int:
         found = store.mounts(app)
         if any(m.container == wanted.container for m in found):
             raise Conflict(f"{app.name} already mounts something at {wanted.container}")
+        _not_nested(app, wanted)
         store.save(app, [*found, wanted])
     ctx.out.section(f"Mounted {wanted} in {app.name}; {APPLIES}")
     return 0
+
+
+def _not_nested(app: App, wanted: paths.Mount) -> None:
+    """The new source obeys every rule (store.py): verified now, nested with no recorded
+    source (this app's included) and with no directory a container still mounts."""
+    source = paths.verified_source(wanted.host)
+    clash = store.nested_with(app, wanted, source)
+    if clash:
+        name, other = clash
+        raise Conflict(
+            f"{wanted.host} is nested with {other} mounted by {name}: mount sources may "
+            "not contain one another (mount a sibling directory instead)"
+        )
+    for container, used in store.sources_in_use():
+        if paths.nested(source, Path(os.path.normpath(used))):
+            raise Conflict(
+                f"{wanted.host} is nested with {used}, still mounted by container "
+                f"{container}: mount sources may not contain one another"
+            )
 
 
 def unmount(ctx: Context) -> int:
@@ -74,14 +95,17 @@ def list_mounts(ctx: Context) -> int:
 def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
     data: dict[str, Any] = {"base": str(paths.base())}
+    apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in state.app_names()]
     if ns.app is not None:
-        data["mounts"] = [str(m) for m in store.mounts(App(ns.app).require())]
+        data["mounts"] = [str(m) for m in store.mounts(apps[0])]
+    data["problems"] = [text for app in apps for text in store.problems(app)]
     if ctx.out.json:
         ctx.out.data(data)
         return 0
     fields = {"Storage base": data["base"]}
     if ns.app:
         fields["Mounts"] = ", ".join(data["mounts"]) or "none"
+    fields["Problems"] = "; ".join(data["problems"]) or "none"
     ctx.out.report(f"{ns.app or 'host'} storage", fields)
     return 0
 

@@ -1,12 +1,15 @@
 """Mounts as `HOST:CONTAINER:MODE` strings, host directories confined to the base.
 
-A host directory must be inside the storage base once symlinks are resolved, both
-when the mount is added and each time a container is created with it."""
+A mount source must be a directory strictly inside the storage base, reached from the
+base without a single symlink, and never nested with another source (see store.py);
+it is checked when the mount is added, each time a container is created with it and
+again right before each start (scheduler-docker's `start_container`)."""
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,16 +46,57 @@ def absolute(path: str, what: str) -> str:
     return path.rstrip("/") or "/"
 
 
-def confined(host: str) -> Path:
-    """The real host directory, which must be inside the storage base."""
-    root = Path(os.path.realpath(base()))
-    real = Path(os.path.realpath(absolute(host, "host directory")))
-    if real == root or root not in real.parents:
-        raise UserError(
-            f"host directory {host} is not inside the storage base {base()} "
-            "(symlinks resolved); create one with storage:ensure-directory NAME"
-        )
+def relative(host: str) -> str:
+    """The part of `host` below the storage base (as set, or with its symlinks
+    resolved); never empty: the base itself is never a source."""
+    path = absolute(host, "host directory")
+    for root in dict.fromkeys((str(base()).rstrip("/"), os.path.realpath(base()))):
+        if path.startswith(root + "/") and path != root:
+            return path[len(root) + 1 :]
+    raise UserError(
+        f"host directory {host} is not inside the storage base {base()} "
+        "(symlinks resolved); create one with storage:ensure-directory NAME"
+    )
+
+
+def canonical(host: str) -> Path:
+    """Where `host` is, for comparing sources: the resolved base joined with the part
+    below it, worked out without following anything below the base (a path outside the
+    base, from an old install, is only normalised)."""
+    try:
+        return Path(os.path.realpath(base())) / relative(host)
+    except UserError:
+        return Path(os.path.normpath(host))
+
+
+def verified_source(host: str) -> Path:
+    """The real directory behind `host`, checked now: absolute, strictly inside the
+    base, no symlink in any component below the base (each one lstat'ed), a directory.
+
+    Only the base (an admin's local-only setting) may be reached through a symlink."""
+    real = Path(os.path.realpath(base()))
+    for part in relative(host).split("/"):
+        real = real / part
+        try:
+            mode = os.lstat(real).st_mode
+        except FileNotFoundError:
+            raise UserError(
+                f"host directory {host} does not exist: create it with "
+                f"storage:ensure-directory NAME"
+            ) from None
+        if stat.S_ISLNK(mode):
+            raise UserError(
+                f"host directory {host} is not inside the storage base {base()}: {real} "
+                "is a symlink (symlinks are refused in a mount's path)"
+            )
+    if not stat.S_ISDIR(mode):
+        raise UserError(f"host directory {host} is not a directory")
     return real
+
+
+def nested(one: Path, other: Path) -> bool:
+    """Whether one path is the other, or contains it."""
+    return one == other or one in other.parents or other in one.parents
 
 
 @dataclass(frozen=True)
@@ -67,9 +111,9 @@ class Mount:
     def same_place(self, other: Mount) -> bool:
         return self.host == other.host and self.container == other.container
 
-    def volume(self) -> str:
-        """For Docker, with the host directory checked (and resolved) again now."""
-        return f"{confined(self.host)}:{self.container}:{self.mode}"
+    def volume(self, source: Path) -> str:
+        """For Docker, with `source` the host directory as verified just now."""
+        return f"{source}:{self.container}:{self.mode}"
 
 
 def parse(text: str) -> Mount:

@@ -33,9 +33,18 @@ def _helper() -> Any:
 
 
 @pytest.fixture
-def base(tmp_path: Path, run) -> Path:
+def in_use(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The bind mounts the engine reports (no engine in unit tests)."""
+    found: list[tuple[str, str]] = []
+    monkeypatch.setattr(_plugin().store, "sources_in_use", lambda: found)
+    return found
+
+
+@pytest.fixture
+def base(tmp_path: Path, run, in_use: list[tuple[str, str]]) -> Path:
     storage = tmp_path / "storage"
     (storage / "data").mkdir(parents=True)
+    (storage / "data2").mkdir(parents=True)
     from appliance import state
 
     state.global_settings().set("storage", "base", str(storage))
@@ -46,18 +55,18 @@ def base(tmp_path: Path, run) -> Path:
 def test_mount_list_unmount(run, base: Path) -> None:
     mounted = run("storage:mount", "hello", f"{base}/data:/app/data")
     assert mounted.code == 0, mounted.err
-    assert run("storage:mount", "hello", f"{base}/data:/srv/ro:ro").code == 0
+    assert run("storage:mount", "hello", f"{base}/data2:/srv/ro:ro").code == 0
     listed = json.loads(run("storage:list", "hello", "--format", "json").out)
     assert listed == [
         {"host": f"{base}/data", "container": "/app/data", "mode": "rw"},
-        {"host": f"{base}/data", "container": "/srv/ro", "mode": "ro"},
+        {"host": f"{base}/data2", "container": "/srv/ro", "mode": "ro"},
     ]
     options = _plugin().appliance_container_options(App("hello"), "web", "deploy")
-    assert options == {"volumes": [f"{base}/data:/app/data:rw", f"{base}/data:/srv/ro:ro"]}
+    assert options == {"volumes": [f"{base}/data:/app/data:rw", f"{base}/data2:/srv/ro:ro"]}
     again = run("storage:mount", "hello", f"{base}/data:/app/data")
     assert again.code != 0 and "already mounts something at /app/data" in again.err
-    assert run("storage:unmount", "hello", f"{base}/data:/srv/ro").code == 0
-    assert run("storage:unmount", "hello", f"{base}/data:/srv/ro").code != 0
+    assert run("storage:unmount", "hello", f"{base}/data2:/srv/ro").code == 0
+    assert run("storage:unmount", "hello", f"{base}/data2:/srv/ro").code != 0
     assert len(json.loads(run("storage:list", "hello", "--format", "json").out)) == 1
 
 
@@ -96,12 +105,74 @@ def test_a_symlink_swapped_in_later_fails_the_deploy(run, base: Path, tmp_path: 
         _plugin().appliance_container_options(App("hello"), "web", "deploy")
 
 
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("data", "data/sub"),  # a source inside another
+        ("data/sub", "data"),  # a source around another
+        ("data", "data"),  # the same source twice
+    ],
+)
+@pytest.mark.parametrize("same_app", [True, False])
+def test_nested_sources_are_refused(
+    run, base: Path, first: str, second: str, same_app: bool
+) -> None:
+    (base / "data" / "sub").mkdir()
+    other = "hello" if same_app else "other"
+    if not same_app:
+        assert run("apps:create", "other").code == 0
+    assert run("storage:mount", "hello", f"{base}/{first}:/one").code == 0
+    before = App(other).settings.get("storage", "mounts")
+    refused = run("storage:mount", other, f"{base}/{second}:/two")
+    assert refused.code != 0
+    assert f"is nested with {base}/{first}:/one:rw mounted by hello" in refused.err
+    assert len(refused.err.strip().splitlines()) == 1
+    assert App(other).settings.get("storage", "mounts") == before
+
+
+def test_a_source_still_mounted_by_a_container_is_not_nested_into(
+    run, base: Path, in_use: list[tuple[str, str]]
+) -> None:
+    (base / "data" / "sub").mkdir()
+    in_use.append(("gone.web.1-d3", str(base / "data")))
+    refused = run("storage:mount", "hello", f"{base}/data/sub:/sub")
+    assert refused.code != 0 and "still mounted by container gone.web.1-d3" in refused.err
+
+
+def test_a_nested_mount_of_an_old_install_is_refused_and_reported(run, base: Path) -> None:
+    (base / "data" / "sub").mkdir()
+    assert run("apps:create", "other").code == 0
+    assert run("storage:mount", "hello", f"{base}/data:/data").code == 0
+    App("other").settings.set("storage", "mounts", [f"{base}/data/sub:/host:rw"])
+    from appliance.errors import UserError
+
+    for name in ("hello", "other"):
+        with pytest.raises(UserError, match=r"nested with .* storage:unmount"):
+            _plugin().appliance_container_options(App(name), "web", "restore")
+    shown = json.loads(run("storage:report", "--format", "json").out)
+    assert len(shown["problems"]) == 2
+    assert "storage:unmount other" in run("storage:report", "other").out
+
+
+def test_a_symlink_in_a_source_component_is_refused(run, base: Path, tmp_path: Path) -> None:
+    (base / "data" / "sub").mkdir()
+    assert run("storage:mount", "hello", f"{base}/data/sub:/data").code == 0
+    (base / "data" / "sub").rmdir()
+    (base / "data").rename(base / "real")
+    (base / "real" / "sub").mkdir()
+    (base / "data").symlink_to(base / "real")  # still inside the base once resolved
+    from appliance.errors import UserError
+
+    with pytest.raises(UserError, match="is a symlink"):
+        _plugin().appliance_container_options(App("hello"), "web", "restore")
+
+
 def test_set_global_base(run) -> None:
     assert run("storage:set-global", "base", "relative/dir").code != 0
     assert run("storage:set-global", "base", "/").code != 0
     assert run("storage:set-global", "base", "/srv/storage").code == 0
     shown = json.loads(run("storage:report", "--format", "json").out)
-    assert shown == {"base": "/srv/storage"}
+    assert shown == {"base": "/srv/storage", "problems": []}
     assert run("storage:set-global", "base").code == 0
     assert json.loads(run("storage:report", "--format", "json").out)["base"] == (
         "/var/lib/appliance-storage"
@@ -154,3 +225,41 @@ def test_helper_creates_marks_and_refuses(tmp_path: Path) -> None:
     with pytest.raises(helper.Refused, match="not a directory"):
         helper.ensure(str(fresh), "file-not-dir", "0")
     assert helper.main(["/etc", "x", "0"]) == 2
+
+
+class _Container:
+    """What scheduler-docker's start_container reads of a container, and its start."""
+
+    def __init__(self, binds: list[str]) -> None:
+        self.name = "hello.web.1-d1"
+        self.labels = {"appliance.app": "hello", "appliance.process": "web"}
+        self.attrs = {"HostConfig": {"Binds": binds}}
+        self.started = False
+
+    def start(self) -> None:
+        self.started = True
+
+
+def test_every_start_verifies_the_binds_again(run, base: Path) -> None:
+    from appliance.errors import UserError
+    from appliance.hooks import Hooks
+    from appliance.output import Output
+
+    registry = Registry()
+    options = registry.import_module(registry.get("scheduler-docker"), "options")
+    hooks = Hooks(registry, Output())
+    assert run("storage:mount", "hello", f"{base}/data:/data").code == 0
+    fine = _Container([f"{base}/data:/data:rw"])
+    options.start_container(fine, hooks, App("hello"), "restore")
+    assert fine.started
+    stale = _Container([f"{base}/data2:/data:rw"])  # unmounted since it was made
+    with pytest.raises(UserError, match="is not one hello may mount now"):
+        options.start_container(stale, hooks, App("hello"), "restore")
+    (base / "data" / "sub").mkdir()
+    App("hello").settings.set(
+        "storage", "mounts", [f"{base}/data:/data:rw", f"{base}/data/sub:/host:rw"]
+    )  # an old install's nested mounts
+    again = _Container([f"{base}/data:/data:rw", f"{base}/data/sub:/host:rw"])
+    with pytest.raises(UserError, match="storage:unmount hello"):
+        options.start_container(again, hooks, App("hello"), "restore")
+    assert not stale.started and not again.started
