@@ -22,6 +22,8 @@ from appliance.state import App
 from . import containers as c
 from .options import binds_of, verify_binds
 
+UNGUARDED = ("run", "build")
+
 
 def guard(found: list[Any], started: set[str], log: Any) -> None:
     """Check every container of `found` that has bind mounts; `started` holds the ids
@@ -29,7 +31,9 @@ def guard(found: list[Any], started: set[str], log: Any) -> None:
     hooks: Hooks | None = None
     for container in found:
         name = container.labels.get(c.LABEL_APP, "")
-        if container.labels.get(c.LABEL_PROCESS) == "run" or not binds_of(container):
+        # One-offs and build containers (a buildpack build binds its cache and the
+        # checked CA copy, not storage mounts) are never restarted by the engine.
+        if container.labels.get(c.LABEL_PROCESS) in UNGUARDED or not binds_of(container):
             continue
         hooks = hooks or Hooks(Registry(), Output())
         try:

@@ -152,3 +152,23 @@ def test_a_key_allowed_to_create_apps_owns_what_it_creates(host: Host, granted) 
         assert dev.ssh("apps:report", app).returncode == 0
     finally:
         sh("appliance", "ssh-keys:revoke", dev.key_name, "--create")
+
+
+def test_findings_a_granted_key_can_reach_are_refused_for_it_too(host: Host, granted) -> None:
+    dev, mine, _ = granted
+    before = fingerprint_of_state()
+    attempts = [
+        ("docker-options:add", mine, "deploy", "--security-opt", "apparmor=unconfined"),
+        ("docker-options:add", mine, "deploy", "--security-opt", "label=type:spc_t"),
+        ("docker-options:add", mine, "deploy", "--log-driver", "syslog"),
+        ("docker-options:add", mine, "deploy", "--log-opt", "syslog-address=udp://10.0.0.1:514"),
+        ("git:from-archive", mine, "http://127.0.0.1:22/x.tar.gz"),
+        ("buildpacks:add", mine, "/var/lib/appliance-storage"),
+        ("checks:set", mine, "wait-to-retire", "1e300"),
+        ("ps:scale", mine, "web=1000000000000000000"),
+    ]
+    for argv in attempts:
+        result = dev.ssh(*argv)
+        assert result.returncode in (1, 2), (argv, result.stdout)
+        assert len(result.stderr.strip().splitlines()) == 1, (argv, result.stderr)
+    assert fingerprint_of_state() == before

@@ -263,3 +263,28 @@ def test_every_start_verifies_the_binds_again(run, base: Path) -> None:
     with pytest.raises(UserError, match="storage:unmount hello"):
         options.start_container(again, hooks, App("hello"), "restore")
     assert not stale.started and not again.started
+
+
+def test_the_daemon_guard_leaves_build_and_one_off_containers_alone(root: Path, run) -> None:
+    """A buildpack build binds its cache (not a storage mount): the guard, which stops
+    containers whose mounts fail verification, must not stop the build."""
+    from types import SimpleNamespace
+
+    registry = Registry()
+    guard = registry.import_module(registry.get("scheduler-docker"), "guard")
+    assert run("apps:create", "demo").code == 0
+    stopped: list[str] = []
+
+    def container(process: str) -> Any:
+        return SimpleNamespace(
+            id=process, name=f"demo.{process}", status="running",
+            labels={"appliance.app": "demo", "appliance.process": process},
+            attrs={"HostConfig": {"Binds": [f"{root}/apps/demo/cache:/cache:rw"],
+                                  "RestartPolicy": {"Name": "no"}}},
+            stop=lambda timeout=10, p=process: stopped.append(p),
+            update=lambda **kw: None,
+        )  # fmt: skip
+
+    found = [container(p) for p in ("build", "run", "web")]
+    guard.guard(found, {"build", "run", "web"}, lambda line: None)
+    assert stopped == ["web"]  # only a deployed process with a foreign bind
