@@ -126,6 +126,8 @@ def installed() -> None:
     """Run install.sh from the checkout, as a user would (idempotent)."""
     if os.geteuid() != 0:
         pytest.fail("the end-to-end tests run as root: use scripts/test.sh")
+    if "APPLIANCE_ROOT" in os.environ:  # leaked by a unit test: commands would miss the install
+        pytest.fail(f"APPLIANCE_ROOT={os.environ['APPLIANCE_ROOT']} is set in the test process")
     result = sh("bash", CHECKOUT / "install.sh", "--domain", DOMAIN, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -43,11 +43,22 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 def commands() -> list[str]:
+    """The built-in commands, read at collection time under an empty state root (no
+    installed plugin of this host), leaving the environment as it was: the e2e tests
+    run in the same process and must find the real state root."""
     import os
     import tempfile
 
-    os.environ.setdefault("APPLIANCE_ROOT", tempfile.mkdtemp())
-    return sorted(c.name for c in Registry().commands().values() if not c.exec)
+    saved = os.environ.get("APPLIANCE_ROOT")
+    with tempfile.TemporaryDirectory() as empty:
+        os.environ["APPLIANCE_ROOT"] = empty
+        try:
+            return sorted(c.name for c in Registry().commands().values() if not c.exec)
+        finally:
+            if saved is None:
+                del os.environ["APPLIANCE_ROOT"]
+            else:
+                os.environ["APPLIANCE_ROOT"] = saved
 
 
 @pytest.fixture
