@@ -82,7 +82,7 @@ class Deploy:
 
     @property
     def image_tag(self) -> str:
-        return f"appliance/{self.app.name}:build-{self.id}"
+        return f"{self.app.image_repository()}:build-{self.id}"
 
     @property
     def first_deploy(self) -> bool:

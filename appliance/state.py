@@ -145,6 +145,17 @@ class App:
                 self.settings.set("core", "id", found)
         return str(found)
 
+    def image_repository(self) -> str:
+        """Where the app's images are tagged: `appliance/APP-<id>`. The id makes the
+        name unguessable, so another app's build cannot start `FROM` this app's
+        images (the engine's image store is shared by every app on the host)."""
+        return f"appliance/{self.name}-{self.identity()}"
+
+    def image_repositories(self) -> list[str]:
+        """Every repository the app's images may carry: the current one, and the
+        plain `appliance/APP` of builds made before ids (pruned and removed too)."""
+        return [self.image_repository(), f"appliance/{self.name}"]
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "path": str(self.path)}
 

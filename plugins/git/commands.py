@@ -226,7 +226,8 @@ def not_anothers_image(image: str, app: str) -> None:
     repository = re.split(r"[:@]", name, maxsplit=1)[0]
     if IMAGE_ID.fullmatch(name) or name.startswith("sha256:"):
         raise UserError(f"deploy an image by name, not by id ({image!r})")
-    if repository.startswith("appliance/") and repository != f"appliance/{app}":
+    own = App(app).image_repositories() if App(app).exists() else []
+    if repository.startswith("appliance/") and repository not in own:
         raise UserError(f"{image!r} is another app's image")
 
 

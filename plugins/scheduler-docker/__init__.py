@@ -263,11 +263,12 @@ def appliance_app_destroy(app: App, out: Output) -> None:
         out.info(f"Removed {len(found)} container(s)")
     from .commands import untag
 
-    for image in engine.images.list(name=f"appliance/{app.name}"):
-        for tag in image.tags:
-            if tag.startswith(f"appliance/{app.name}:"):
-                with contextlib.suppress(docker.errors.APIError):
-                    untag(engine, tag)
+    for repository in app.image_repositories():
+        for image in engine.images.list(name=repository):
+            for tag in image.tags:
+                if tag.startswith(f"{repository}:"):
+                    with contextlib.suppress(docker.errors.APIError):
+                        untag(engine, tag)
 
 
 @hookimpl

@@ -205,15 +205,16 @@ def prune_images(engine: Any, app: App, before: int) -> None:
     wanted = {r.image for r in releases.all_releases(app)[-keep:]}
     wanted.add(str(app.settings.get("core", "image", "")))
     in_use = {k.attrs.get("Config", {}).get("Image") for k in c.app_containers(engine, app.name)}
-    for image in engine.images.list(name=f"appliance/{app.name}"):
-        for tag in image.tags:
-            if not tag.startswith(f"appliance/{app.name}:"):
-                continue  # identical builds of another app share this image: not ours
-            build = BUILD_TAG.fullmatch(tag.rpartition(":")[2])
-            if not build or int(build.group(1)) >= before:
-                continue
-            if tag not in wanted and tag not in in_use:
-                untag(engine, tag)
+    for repository in app.image_repositories():
+        for image in engine.images.list(name=repository):
+            for tag in image.tags:
+                if not tag.startswith(f"{repository}:"):
+                    continue  # identical builds of another app share this image: not ours
+                build = BUILD_TAG.fullmatch(tag.rpartition(":")[2])
+                if not build or int(build.group(1)) >= before:
+                    continue
+                if tag not in wanted and tag not in in_use:
+                    untag(engine, tag)
 
 
 def untag(engine: Any, tag: str) -> None:

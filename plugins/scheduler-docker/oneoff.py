@@ -49,7 +49,7 @@ def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
         if commit and exit_code == 0:
             original = engine.images.get(deploy.image).attrs.get("Config", {})
             tag = f"build-{deploy.id}-predeploy"
-            repository = f"appliance/{deploy.app.name}"
+            repository = deploy.app.image_repository()
             container.commit(
                 repository=repository,
                 tag=tag,

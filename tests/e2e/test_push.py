@@ -144,9 +144,13 @@ def test_old_images_are_pruned_but_never_a_build_in_progress(host: Host, tmp_pat
         assert pushed.returncode == 0, pushed.stderr
         assert host.get(app)[1].startswith(f"hello v{n}\n")
 
+    report = json.loads(host.ssh("apps:report", app, "--format", "json").stdout)
+    repository = report["deployed_image"].rpartition(":")[0]  # appliance/APP-<app id>
+    assert repository.startswith(f"appliance/{app}-") and len(repository) > len(app) + 20
+
     def tags() -> list[str]:
         listed = subprocess.run(
-            ["docker", "images", "--format", "{{.Tag}}", f"appliance/{app}"],
+            ["docker", "images", "--format", "{{.Tag}}", repository],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         return sorted(listed.stdout.split())

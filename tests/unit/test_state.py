@@ -87,3 +87,13 @@ def test_lock_timeout_setting(run, root: Path) -> None:
     assert run("apps:set", "hello", "lock-timeout", "0").code == 0
     assert pipeline.lock_timeout(state.App("hello")) is None
     assert run("apps:set", "hello", "lock-timeout", "-1").code == 1
+
+
+def test_an_apps_images_live_under_a_name_other_apps_cannot_guess(root, run) -> None:
+    from appliance.state import App
+
+    assert run("apps:create", "web").code == 0
+    repository = App("web").image_repository()
+    assert repository == f"appliance/web-{App('web').identity()}"
+    assert len(App("web").identity()) >= 16
+    assert App("web").image_repositories() == [repository, "appliance/web"]

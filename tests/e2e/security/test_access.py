@@ -172,3 +172,23 @@ def test_findings_a_granted_key_can_reach_are_refused_for_it_too(host: Host, gra
         assert result.returncode in (1, 2), (argv, result.stdout)
         assert len(result.stderr.strip().splitlines()) == 1, (argv, result.stderr)
     assert fingerprint_of_state() == before
+
+
+def test_a_granted_key_cannot_build_from_another_apps_image(host: Host, granted, tmp_path) -> None:
+    """The engine's image store is shared: another app's images live under a name with
+    its random id, so `FROM appliance/THEIRS:build-N` finds nothing to build on."""
+    dev, mine, theirs = granted
+    repo = make_repo(tmp_path, "dockerfile-hello")
+    deployed = host.push(repo, theirs)
+    assert deployed.returncode == 0, deployed.stderr
+    report = json.loads(host.ssh("apps:report", theirs, "--format", "json").stdout)
+    image = report["deployed_image"]
+    assert image.startswith(f"appliance/{theirs}-")
+    tag = image.rpartition(":")[2]  # build-N: guessable, unlike the repository
+    (repo / "Dockerfile").write_text(f"FROM appliance/{theirs}:{tag}\nCMD cat /app/*\n")
+    from ..conftest import commit
+
+    commit(repo, "steal")
+    stolen = dev.push(repo, mine)
+    assert stolen.returncode != 0
+    assert "pre-receive hook declined" in stolen.stderr

@@ -35,13 +35,19 @@ def test_app_names_from_git_paths(root: Path) -> None:
         assert access.app_from_repo_path(path) == "hello"
 
 
-def test_a_granted_key_cannot_deploy_another_apps_image(root: Path) -> None:
+def test_a_granted_key_cannot_deploy_another_apps_image(root: Path, run) -> None:
     import pytest
 
     from appliance.errors import UserError
+    from appliance.state import App
 
+    assert run("apps:create", "mine").code == 0 and run("apps:create", "other").code == 0
     commands = commands_module()
-    for image in ("appliance/other:build-3", "docker.io/appliance/other", "3f2a1b9c", "sha256:ab"):
+    with pytest.raises(UserError, match="another app's image"):
+        commands.not_anothers_image(f"{App('other').image_repository()}:build-1", "mine")
+    commands.not_anothers_image(f"{App('mine').image_repository()}:build-1", "mine")
+    for image in ("appliance/other:build-3", "docker.io/appliance/other", "3f2a1b9c", "sha256:ab",
+                  "appliance/mine-0123456789abcdef:build-3"):  # fmt: skip
         with pytest.raises(UserError):
             commands.not_anothers_image(image, "mine")
     commands.not_anothers_image("appliance/mine:build-3", "mine")
