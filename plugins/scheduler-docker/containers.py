@@ -36,7 +36,9 @@ def app_containers(engine: Any, app: str, process: str | None = None) -> list[An
     labels = [f"{LABEL_APP}={app}"]
     if process:
         labels.append(f"{LABEL_PROCESS}={process}")
-    found = engine.containers.list(all=True, filters={"label": labels})
+    # A container removed between the engine's list and its inspect (a retire running
+    # beside this deploy) is skipped, not a NotFound that fails the deploy.
+    found = engine.containers.list(all=True, filters={"label": labels}, ignore_removed=True)
     return [k for k in found if process == "run" or k.labels.get(LABEL_PROCESS) != "run"]
 
 

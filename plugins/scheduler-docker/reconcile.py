@@ -132,7 +132,9 @@ class Restorer:
 
         engine = c.client()
         try:
-            found = engine.containers.list(all=True, filters={"label": [c.LABEL_APP]})
+            found = engine.containers.list(
+                all=True, filters={"label": [c.LABEL_APP]}, ignore_removed=True
+            )
         except docker.errors.NotFound:  # removed while being listed: look again soon
             self.daemon.kick(JOB, delay=1)
             return

@@ -43,7 +43,9 @@ class FakeEngine:
             labels["appliance.app-id"] = app_id
         self.found.append(FakeContainer(self, f"{app}.web.1-d{deploy}", labels))
 
-    def list(self, all: bool, filters: dict[str, Any]) -> list[FakeContainer]:
+    def list(
+        self, all: bool, filters: dict[str, Any], ignore_removed: bool = False
+    ) -> list[FakeContainer]:
         wanted = dict(label.split("=", 1) for label in filters["label"])
         return [k for k in self.found if all and wanted.items() <= k.labels.items()]
 
