@@ -189,6 +189,8 @@ def test_a_granted_key_cannot_build_from_another_apps_image(host: Host, granted,
     from ..conftest import commit
 
     commit(repo, "steal")
-    stolen = dev.push(repo, mine)
+    target = f"appliance@127.0.0.1:{mine}"  # forced: mine has another history already
+    stolen = sh("git", "-C", repo, "push", "--force", target, "main:main", env=dev.git_env())
     assert stolen.returncode != 0
     assert "pre-receive hook declined" in stolen.stderr
+    assert f"appliance/{theirs}" in stolen.stderr  # the base image was not found
