@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from appliance import dockerfile_runs, hostenv, state, tree
 from appliance.errors import UserError
+from appliance.hostenv import proxy_env as proxy_env  # where builders have found it
 from appliance.output import Output
 
 if TYPE_CHECKING:
@@ -101,21 +102,6 @@ def blkio_weight() -> int | None:
     if any(next(root.glob(name), None) for name in names):
         return BLKIO_WEIGHT
     return None
-
-
-PROXY_KEYS = ("http_proxy", "https_proxy", "no_proxy")
-
-
-def proxy_env() -> dict[str, str]:
-    """The host's proxy settings for builds, upper and lower case: from settings.toml
-    (`builder:set-global http-proxy URL`), else from this process's environment."""
-    table = state.global_settings().table("builder")
-    found: dict[str, str] = {}
-    for key in PROXY_KEYS:
-        value = table.get(key) or os.environ.get(key) or os.environ.get(key.upper())
-        if value:
-            found[key] = found[key.upper()] = str(value)
-    return found
 
 
 def host_ca_bundle() -> str | None:

@@ -76,13 +76,30 @@ def host_env(*, git: bool = False, proxy: bool = True, **fixed: str) -> dict[str
 
 def proxy_settings() -> dict[str, str]:
     """http_proxy, https_proxy and no_proxy (both cases) from the host-wide settings."""
-    from appliance import builds
     from appliance.errors import UserError
 
     try:
-        return builds.proxy_env()
+        return proxy_env()
     except (OSError, UserError):  # settings.toml unreadable: no proxy
         return {}
+
+
+PROXY_KEYS = ("http_proxy", "https_proxy", "no_proxy")
+
+
+def proxy_env() -> dict[str, str]:
+    """The host's proxy settings for builds, upper and lower case: from settings.toml
+    (`builder:set-global http-proxy URL`), else from this process's environment.
+    (Here rather than in `builds`, which runs processes in this environment.)"""
+    from appliance import state
+
+    table = state.global_settings().table("builder")
+    found: dict[str, str] = {}
+    for key in PROXY_KEYS:
+        value = table.get(key) or os.environ.get(key) or os.environ.get(key.upper())
+        if value:
+            found[key] = found[key.upper()] = str(value)
+    return found
 
 
 def which(program: str) -> str:
