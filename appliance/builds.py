@@ -19,6 +19,8 @@ from appliance.hostenv import proxy_env as proxy_env  # where builders have foun
 from appliance.output import Output
 
 if TYPE_CHECKING:
+    import threading
+
     from appliance.deploy import Deploy
 
 # The limits (`builder:set-global build-timeout|build-memory|build-slots`) live in
@@ -208,15 +210,8 @@ def sdk_build(
     import docker
     import docker.errors
 
-    original = read_dockerfile(context, dockerfile)
-    tree.read_bytes(context, ".dockerignore")  # the SDK reads it: never through a link out
-    rewritten = dockerfile_runs.rewrite(original, prefix=dockerfile_runs.PRIORITY)
-    if rewritten != original:
-        tree.replace_text(context, dockerfile, rewritten)  # replaces a symlink, if any
-    hidden = dockerfile_runs.injected(prefix=dockerfile_runs.PRIORITY)
-    limits: dict[str, Any] = {"cpushares": CPU_SHARES}
-    if memory():
-        limits["memory"] = memory()
+    hidden = _lower_run_priority(context, dockerfile)
+    limits = _container_limits()
     seconds = timeout()
     client = docker.from_env(timeout=seconds + 60)
     failure: list[BaseException] = []
@@ -237,23 +232,29 @@ def sdk_build(
                 container_limits=limits,
                 **_sdk_extra(extra or {}),
             )
-            for chunk in stream:
-                if finished.is_set():
-                    return
-                if "error" in chunk:
-                    error = dockerfile_runs.hide(chunk["error"].strip(), hidden)
-                    raise UserError(f"docker build failed: {error}")
-                text = dockerfile_runs.hide(chunk.get("stream", "").rstrip(), hidden)
-                if text and not text.lstrip().startswith(QUIET):
-                    out.info(text)
-                elif chunk.get("status") and not chunk.get("progressDetail"):
-                    out.info(str(chunk["status"]))  # pulling a missing base image
+            _show_build(stream, out, hidden, finished)
         except docker.errors.APIError as exc:
             failure.append(UserError(f"docker build failed: {exc.explanation or exc}"))
         except BaseException as exc:
             failure.append(exc)
 
-    worker = threading.Thread(target=run, daemon=True)
+    _run_within(threading.Thread(target=run, daemon=True), seconds, finished)
+    client.close()
+    if failure:
+        raise failure[0]
+
+
+def _container_limits() -> dict[str, Any]:
+    """The limits of each build step's container: low CPU shares, `build-memory`."""
+    limits: dict[str, Any] = {"cpushares": CPU_SHARES}
+    if memory():
+        limits["memory"] = memory()
+    return limits
+
+
+def _run_within(worker: threading.Thread, seconds: int, finished: threading.Event) -> None:
+    """Start the build's thread and wait for it at most `seconds`, then set `finished`;
+    a build still running by then is given up on, as the pusher reads."""
     worker.start()
     worker.join(seconds)
     finished.set()
@@ -262,9 +263,36 @@ def sdk_build(
             f"the build took longer than {seconds} s and was stopped "
             "(builder:set-global build-timeout SECONDS)"
         )
-    client.close()
-    if failure:
-        raise failure[0]
+
+
+def _lower_run_priority(context: Path, dockerfile: str) -> list[str]:
+    """Rewrite the Dockerfile so each shell-form RUN starts at a low CPU and IO
+    priority; what to hide of that prefix in the output the pusher reads."""
+    original = read_dockerfile(context, dockerfile)
+    tree.read_bytes(context, ".dockerignore")  # the SDK reads it: never through a link out
+    rewritten = dockerfile_runs.rewrite(original, prefix=dockerfile_runs.PRIORITY)
+    if rewritten != original:
+        tree.replace_text(context, dockerfile, rewritten)  # replaces a symlink, if any
+    return dockerfile_runs.injected(prefix=dockerfile_runs.PRIORITY)
+
+
+def _show_build(
+    stream: Iterator[dict[str, Any]], out: Output, hidden: list[str], finished: threading.Event
+) -> None:
+    """The classic builder's output as it comes, without its noise or the injected
+    priority prefix; an error chunk fails the build. Stops reading once `finished`
+    is set (the build was given up on)."""
+    for chunk in stream:
+        if finished.is_set():
+            return
+        if "error" in chunk:
+            error = dockerfile_runs.hide(chunk["error"].strip(), hidden)
+            raise UserError(f"docker build failed: {error}")
+        text = dockerfile_runs.hide(chunk.get("stream", "").rstrip(), hidden)
+        if text and not text.lstrip().startswith(QUIET):
+            out.info(text)
+        elif chunk.get("status") and not chunk.get("progressDetail"):
+            out.info(str(chunk["status"]))  # pulling a missing base image
 
 
 def _sdk_extra(extra: dict[str, Any]) -> dict[str, Any]:
