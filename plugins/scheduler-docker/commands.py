@@ -1,4 +1,3 @@
-import contextlib
 import re
 import time
 from typing import Any
@@ -9,7 +8,7 @@ from appliance.errors import UserError
 from appliance.state import App
 
 from . import containers as c
-from . import setting
+from .container_spec import setting
 
 BUILD_TAG = re.compile(r"^build-(\d+)(?:-predeploy)?$")
 OPTIONS = {
@@ -54,7 +53,7 @@ def report(ctx: Context) -> int:
                 f"v{r['release']}",
                 r["status"],
                 r["health"],
-                _uptime(r["uptime"]),
+                c.short_uptime(r["uptime"]),
                 r["restarts"],
                 _role(r),
             ]
@@ -128,12 +127,6 @@ def _rows(app: App, containers: list[Any], healthy: dict[str, str]) -> list[dict
             "image": k.attrs.get("Config", {}).get("Image", ""),
         })  # fmt: skip
     return rows
-
-
-def _uptime(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
 def set_option(ctx: Context) -> int:
@@ -214,16 +207,7 @@ def prune_images(engine: Any, app: App, before: int) -> None:
                 if not build or int(build.group(1)) >= before:
                     continue
                 if tag not in wanted and tag not in in_use:
-                    untag(engine, tag)
-
-
-def untag(engine: Any, tag: str) -> None:
-    """Remove the tag. Identical builds of two apps share one image, so the image may be
-    in use elsewhere: force removes only the tag then, never an image a container uses."""
-    import docker.errors
-
-    with contextlib.suppress(docker.errors.NotFound):
-        engine.images.remove(tag, force=True, noprune=False)
+                    c.untag(engine, tag)
 
 
 def logs(ctx: Context) -> int:

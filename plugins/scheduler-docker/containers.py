@@ -1,7 +1,8 @@
-"""Talking to the Docker engine: an app's containers, readiness, one-off runs."""
+"""Talking to the Docker engine: an app's containers, readiness, one-off runs, tags."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from typing import Any
@@ -182,3 +183,19 @@ def remove(containers: list[Any], stop_timeout: int = 10) -> None:
         except docker.errors.APIError as exc:
             if exc.status_code != 409:  # 409: another process is removing it already
                 raise
+
+
+def short_uptime(seconds: float) -> str:
+    """`uptime` as a table shows it: 1h05m, or 4m09s under an hour."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def untag(engine: Any, tag: str) -> None:
+    """Remove the tag. Identical builds of two apps share one image, so the image may be
+    in use elsewhere: force removes only the tag then, never an image a container uses."""
+    import docker.errors
+
+    with contextlib.suppress(docker.errors.NotFound):
+        engine.images.remove(tag, force=True, noprune=False)

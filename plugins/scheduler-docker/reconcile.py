@@ -26,6 +26,7 @@ from appliance.state import App
 
 from . import containers as c
 from . import formation
+from .container_spec import container_base, container_name, remember_ports
 from .options import start_container
 
 RECONCILE_EVERY = 30
@@ -295,7 +296,6 @@ class Restorer:
         """Create and start one container as the deploy did; None if its port is taken."""
         import docker.errors
 
-        from . import container_base
         from .options import create_container
 
         assert job.hooks is not None
@@ -326,8 +326,6 @@ class Restorer:
     def repoint(self, job: Deploy, ports: dict[str, int], tell_proxy: bool) -> None:
         """The web containers answer on other ports than nginx knows: tell the proxy,
         through the same hooks a deploy uses (the proxy validates before reloading)."""
-        from . import remember_ports
-
         if tell_proxy:
             order = sorted(ports, key=lambda k: int(k.rpartition(".")[2]))
             job.targets = [Target("127.0.0.1", ports[k]) for k in order]
@@ -337,12 +335,6 @@ class Restorer:
                 raise UserError(f"no proxy handles {job.app.name}")
             self.log(f"{job.app.name}: traffic re-pointed to {', '.join(map(str, job.targets))}")
         remember_ports(job, ports)
-
-
-def container_name(job: Deploy, process: str, index: int) -> str:
-    from . import container_name as name_of
-
-    return name_of(job, process, index)
 
 
 def recorded_ports(app: App, deploy_id: int) -> dict[str, int]:

@@ -170,11 +170,9 @@ def run_list(ctx: Context) -> int:
     elif not rows:
         ctx.out.raw(f"{app.name} has no one-off processes running")
     else:
-        from .commands import _uptime
-
         ctx.out.table(
             ["NAME", "COMMAND", "UP"],
-            [[r["name"], r["command"], _uptime(r["uptime"])] for r in rows],
+            [[r["name"], r["command"], c.short_uptime(r["uptime"])] for r in rows],
         )
     return 0
 
