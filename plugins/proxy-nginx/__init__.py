@@ -9,19 +9,10 @@ from appliance.output import Output
 from appliance.state import App
 
 from . import nginx
+from .domains import app_urls, domains_of
 
 if TYPE_CHECKING:
     from appliance.deploy import Deploy
-
-
-def domains_of(app: App, hooks: Any = None) -> list[str]:
-    if hooks is None:
-        from appliance.hooks import Hooks
-        from appliance.plugins import Registry
-
-        hooks = Hooks(Registry(), Output())
-    found = hooks.call("appliance_app_domains", app=app)
-    return [d for group in found for d in group]
 
 
 def _files(deploy: Deploy) -> dict[Any, str | None]:
@@ -61,9 +52,7 @@ def appliance_app_destroy(app: App, out: Output) -> None:
 
 @hookimpl(trylast=True)
 def appliance_app_urls(app: App) -> list[str]:
-    port = nginx.port()
-    suffix = "" if port == "80" else f":{port}"
-    return [f"http://{domain}{suffix}/" for domain in domains_of(app)]
+    return app_urls(app)
 
 
 @hookimpl

@@ -2,7 +2,8 @@ from appliance.command import Context
 from appliance.errors import NotFound
 from appliance.state import App
 
-from . import appliance_app_urls, nginx
+from . import nginx
+from .domains import app_urls
 
 
 def report(ctx: Context) -> int:
@@ -12,7 +13,7 @@ def report(ctx: Context) -> int:
         "vhost": str(nginx.vhost_path(app)),
         "vhost_exists": nginx.vhost_path(app).is_file(),
         "targets": app.settings.get("proxy-nginx", "targets", []),
-        "urls": appliance_app_urls(app),
+        "urls": app_urls(app),
     }
     if ctx.out.json:
         ctx.out.data(data)

@@ -16,6 +16,7 @@ from appliance.plugins import Registry
 from appliance.state import App
 
 from . import nginx
+from .domains import domains_of
 
 PLUGIN = "proxy-nginx"
 
@@ -62,8 +63,6 @@ class TemplateWatcher:
         targets = app.settings.get(PLUGIN, "targets", [])
         if not targets or not path.is_file():
             return
-        from . import domains_of
-
         try:
             files: dict[Path, str | None] = {}
             global_path, global_text = nginx.global_file()
