@@ -198,7 +198,7 @@ def plugin_module(plugin: str, name: str) -> ModuleType:
 
 def test_buildpack_steps_run_at_a_low_priority(root: Path) -> None:
     """bin/detect, bin/compile and bin/release run through the buildpack RUNNER."""
-    runner = plugin_module("builder-buildpack", "build").RUNNER
+    runner = plugin_module("builder-buildpack", "container").RUNNER
     seen = subprocess.run(
         ["sh", "-c", runner, "runner", "0",
          "sh", "-c", "awk '{print $19}' /proc/self/stat; ionice -p $$"],
