@@ -10,7 +10,7 @@ MAX_LOCK_TIMEOUT = 86400  # seconds a command waits for the app's lock
 
 def create(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app"))
-    app = lifecycle.create_app(ns.app, ctx.hooks, ctx.out, ctx.user)
+    app = lifecycle.create_app(ctx.appliance, ns.app)
     ctx.out.section(f"Created {app.name}")
     return 0
 
@@ -32,7 +32,7 @@ def list_apps(ctx: Context) -> int:
 
 def _report(ctx: Context, app: App) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    for section in reversed(ctx.hooks.call("appliance_app_report", app=app)):
+    for section in reversed(ctx.appliance.hook.appliance_app_report(app=app)):
         fields.update(section or {})
     return fields
 
@@ -41,7 +41,7 @@ def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
     apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in state.app_names()]
     for app in apps:
-        recovery.recover_if_idle(app, ctx.hooks, ctx.out)
+        recovery.recover_if_idle(app, ctx.appliance)
     reports = {app.name: _report(ctx, app) for app in apps}
     if ctx.out.json:
         keyed = {
@@ -67,7 +67,7 @@ def destroy(ctx: Context) -> int:
     ):
         raise UserError("confirmation did not match; nothing destroyed")
     ctx.out.section(f"Destroying {app.name}")
-    lifecycle.destroy_app(app, ctx.hooks, ctx.out)
+    lifecycle.destroy_app(ctx.appliance, app)
     ctx.out.section(f"Destroyed {app.name}")
     return 0
 

@@ -86,7 +86,7 @@ def run(ctx: Context) -> int:
     app = App(ns.app).require()
     types = settings.parse_types(ns.process or ns.types)
     release = releases.require_current(app)
-    found = ctx.hooks.call("appliance_app_containers", app=app)
+    found = ctx.appliance.hook.appliance_app_containers(app=app)
     if found is None:
         raise UserError(f"no scheduler reports the containers of {app.name}")
     containers = [c for c in found if types is None or c.process in types]
@@ -94,7 +94,9 @@ def run(ctx: Context) -> int:
         only = f" of {', '.join(types)}" if types else ""
         raise UserError(f"{app.name} has no running containers{only}")
     declared = spec.declared(release.app_json)
-    checker = runner.Runner(app, ctx.hooks, ctx.out, host=runner.first_domain(ctx.hooks, app))
+    checker = runner.Runner(
+        app, ctx.appliance.hook, ctx.out, host=runner.first_domain(ctx.appliance.hook, app)
+    )
     for process, group in runner.group(containers).items():
         status = settings.status(app, process)
         if status != "enabled":

@@ -56,7 +56,7 @@ def _change(
         return
     from appliance import pipeline, releases  # only changes deploy: config:get stays light
 
-    with app.lock(timeout=pipeline.lock_timeout(app), what=summary):
+    with app.command_lock(summary):
         before = store.load(app)
         after = update(before)
         store.save(app, after)
@@ -65,9 +65,7 @@ def _change(
             ctx.out.info("Saved; they apply from the next deploy" if current else "Saved")
             return
         try:
-            pipeline.deploy(
-                app, ctx.hooks, ctx.out, user=ctx.user, summary=summary, image=current.image
-            )
+            pipeline.redeploy(ctx.appliance, app, summary=summary)
         except BaseException:
             store.save(app, before)
             raise

@@ -74,7 +74,7 @@ def run_entry(ctx: Context) -> int:
     app = App(ns.app).require()
     entry = _find(app, ns.id)
     ctx.out.section(f"Running cron entry {entry.id} of {app.name}: {entry.command}")
-    return runner.run(app, entry, ctx.hooks, trigger=f"cron:run by {ctx.user}", echo=sys.stdout)
+    return runner.run(app, entry, ctx.appliance, trigger=f"cron:run by {ctx.user}", echo=sys.stdout)
 
 
 def logs(ctx: Context) -> int:

@@ -8,9 +8,7 @@ from typing import Any
 
 from appliance import releases, state
 from appliance.errors import Conflict, NotFound, UserError
-from appliance.hooks import Hooks
 from appliance.output import Output
-from appliance.plugins import Registry
 from appliance.state import App
 
 from . import entries, runner
@@ -62,7 +60,9 @@ class Ticker:
     def run(self, app: App, entry: entries.Entry) -> None:
         out = Output(stream=self.daemon.stream)
         try:
-            code = runner.run(app, entry, Hooks(Registry(), out), trigger="schedule")
+            assert self.daemon.appliance is not None
+            appliance = self.daemon.appliance.with_output(out)
+            code = runner.run(app, entry, appliance, trigger="schedule")
         except Conflict as exc:
             self.daemon.log(f"{exc}: this run is skipped")
             return

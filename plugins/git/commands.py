@@ -53,15 +53,8 @@ def _receive(ctx: Context, app: App) -> None:
             source = Path(tmp)
             repo.extract(repo.repo_path(app), new, source)
             tree = repo.tree_of(repo.repo_path(app), new)
-            pipeline.deploy(
-                app,
-                ctx.hooks,
-                ctx.out,
-                user=ctx.user,
-                source_dir=source,
-                rev=new,
-                tree=tree,
-                summary=f"Deploy {new[:7]}",
+            pipeline.deploy_source(
+                ctx.appliance, app, source, summary=f"Deploy {new[:7]}", rev=new, tree=tree
             )
 
 
@@ -180,7 +173,7 @@ def _app_for_deploy(ctx: Context, name: str) -> App:
     if not app.exists():
         from appliance import lifecycle
 
-        lifecycle.create_app(app.name, ctx.hooks, ctx.out, ctx.user)
+        lifecycle.create_app(ctx.appliance, app.name)
         ctx.out.section(f"Created app {app.name}")
     return app
 
@@ -198,18 +191,16 @@ def from_image(ctx: Context) -> int:
         not_anothers_image(ns.image, ns.app)
     app = _app_for_deploy(ctx, ns.app)
     ctx.out.section(f"Deploying image {ns.image} to {app.name}")
-    files = ctx.hooks.call("appliance_image_prepare", image=ns.image)
+    files = ctx.appliance.hook.appliance_image_prepare(image=ns.image)
     if files is None:
         raise UserError("no installed plugin can fetch images")
     procfile = appfiles.parse_procfile(files["procfile"]) if files.get("procfile") else {}
     app_json = appfiles.parse_app_json(files["app_json"]) if files.get("app_json") else {}
-    pipeline.deploy(
+    pipeline.deploy_image(
+        ctx.appliance,
         app,
-        ctx.hooks,
-        ctx.out,
-        user=ctx.user,
+        ns.image,
         summary=f"Deploy image {ns.image}",
-        image=ns.image,
         procfile=procfile,
         app_json=app_json,
     )
@@ -250,13 +241,11 @@ def from_archive(ctx: Context) -> int:
         blob.unlink()
         app = _app_for_deploy(ctx, name)
         ctx.out.section(f"Deploying an archive of {size // 1024} KiB to {app.name}")
-        pipeline.deploy(
+        pipeline.deploy_source(
+            ctx.appliance,
             app,
-            ctx.hooks,
-            ctx.out,
-            user=ctx.user,
+            source,
             summary="Deploy archive" + ("" if ns.source == "-" else f" {ns.source}"),
-            source_dir=source,
             tree=tree,
         )
     return 0

@@ -20,7 +20,7 @@ def repo_path(app: App) -> Path:
 
 
 def hook_script(app: App) -> str:
-    from appliance.cli import self_command
+    from appliance.host import self_command
 
     argv = [*self_command(), "git:hook", "pre-receive", app.name]
     lines = [

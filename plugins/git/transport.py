@@ -39,7 +39,7 @@ def _serve(ctx: Context, verb: str) -> int:
 
         # stdout carries git's protocol here: messages go to stderr.
         err = Output(stream=sys.stderr)
-        lifecycle.create_app(app.name, ctx.hooks, err, ctx.user)
+        lifecycle.create_app(ctx.appliance.with_output(err), app.name)
         err.section(f"Created app {app.name}")
     path = repo.ensure(app)
     git_exe = hostenv.which("git")

@@ -9,7 +9,7 @@ from pathlib import Path
 from appliance import hostenv, state, validate
 from appliance.command import Context
 from appliance.errors import Conflict, NotFound, UserError
-from appliance.plugins import Registry, installed_dir, read_manifest
+from appliance.plugins import installed_dir, read_manifest
 
 _GIT_URL = re.compile(r"^(https?://|ssh://|git://|git@)[A-Za-z0-9@:/._~+-]+(#[A-Za-z0-9._/-]+)?$")
 
@@ -103,7 +103,7 @@ def install(ctx: Context) -> int:
             raise Conflict(f"{name!r} is a built-in plugin; choose another --name")
         staged = Path(tmp) / name
         src.rename(staged)
-        _check(staged, name)
+        _check(ctx, staged, name)
         final = target_root / name
         if final.exists():
             old = target_root / f".{name}.old.{time.time_ns()}"
@@ -123,7 +123,7 @@ def install(ctx: Context) -> int:
     return 0
 
 
-def _check(path: Path, name: str) -> None:
+def _check(ctx: Context, path: Path, name: str) -> None:
     """Load the staged plugin once, so a broken one never lands."""
     import tomli_w
 
@@ -139,9 +139,7 @@ def _check(path: Path, name: str) -> None:
     for command in plugin.commands.values():
         if command.exec and not (path / command.exec).is_file():
             raise UserError(f"plugin {name}: command {command.name} runs missing {command.exec}")
-    registry = Registry()
-    registry.plugins = {name: plugin}
-    registry.load(plugin)
+    ctx.appliance.verify_plugin(plugin)
 
 
 def _store_lock():  # type: ignore[no-untyped-def]

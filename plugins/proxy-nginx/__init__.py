@@ -12,16 +12,7 @@ from . import nginx
 
 if TYPE_CHECKING:
     from appliance.deploy import Deploy
-
-
-def domains_of(app: App, hooks: Any = None) -> list[str]:
-    if hooks is None:
-        from appliance.hooks import Hooks
-        from appliance.plugins import Registry
-
-        hooks = Hooks(Registry(), Output())
-    found = hooks.call("appliance_app_domains", app=app)
-    return [d for group in found for d in group]
+    from appliance.host import Appliance
 
 
 def _files(deploy: Deploy) -> dict[Any, str | None]:
@@ -31,9 +22,8 @@ def _files(deploy: Deploy) -> dict[Any, str | None]:
     global_path, global_text = nginx.global_file()
     if global_text is not None:
         files[global_path] = global_text
-    files[nginx.vhost_path(app)] = (
-        nginx.render(app, targets, domains_of(app, deploy.hooks)) if targets else None
-    )
+    domains = nginx.domains_of(app, deploy.appliance.hook)
+    files[nginx.vhost_path(app)] = nginx.render(app, targets, domains) if targets else None
     return files
 
 
@@ -60,10 +50,10 @@ def appliance_app_destroy(app: App, out: Output) -> None:
 
 
 @hookimpl(trylast=True)
-def appliance_app_urls(app: App) -> list[str]:
+def appliance_app_urls(app: App, appliance: Appliance) -> list[str]:
     port = nginx.port()
     suffix = "" if port == "80" else f":{port}"
-    return [f"http://{domain}{suffix}/" for domain in domains_of(app)]
+    return [f"http://{domain}{suffix}/" for domain in nginx.domains_of(app, appliance.hook)]
 
 
 @hookimpl

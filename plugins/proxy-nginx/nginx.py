@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from appliance import hostenv, state, templates
 from appliance.errors import UserError
@@ -160,3 +161,9 @@ def global_file() -> tuple[Path, str | None]:
     path = vhost_dir() / GLOBAL_FILE
     text = templates.render("nginx/global.conf.j2")
     return path, (None if path.is_file() and path.read_text() == text else text)
+
+
+def domains_of(app: App, hook: Any) -> list[str]:
+    """The host names of `app`, from every plugin's `appliance_app_domains`
+    (`hook` is the running appliance's `appliance.hook`)."""
+    return [d for group in hook.appliance_app_domains(app=app) for d in group]

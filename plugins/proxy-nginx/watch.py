@@ -10,9 +10,6 @@ from typing import Any
 
 from appliance import state, validate
 from appliance.errors import UserError
-from appliance.hooks import Hooks
-from appliance.output import Output
-from appliance.plugins import Registry
 from appliance.state import App
 
 from . import nginx
@@ -51,25 +48,23 @@ class TemplateWatcher:
                 affected.update(state.app_names())
             elif path.is_relative_to(apps_dir) and len(path.relative_to(apps_dir).parts) > 1:
                 affected.add(path.relative_to(apps_dir).parts[0])
-        hooks = Hooks(Registry(), Output())
         for name in sorted(affected):
-            self.rerender(App(name), hooks)
+            self.rerender(App(name))
 
-    def rerender(self, app: App, hooks: Hooks) -> None:
+    def rerender(self, app: App) -> None:
         if not app.exists():
             return
         path = nginx.vhost_path(app)
         targets = app.settings.get(PLUGIN, "targets", [])
         if not targets or not path.is_file():
             return
-        from . import domains_of
-
         try:
             files: dict[Path, str | None] = {}
             global_path, global_text = nginx.global_file()
             if global_text is not None:
                 files[global_path] = global_text
-            text = nginx.render(app, [str(t) for t in targets], domains_of(app, hooks))
+            domains = nginx.domains_of(app, self.daemon.appliance.hook)
+            text = nginx.render(app, [str(t) for t in targets], domains)
             if text != path.read_text():
                 files[path] = text
             if not files:

@@ -88,18 +88,7 @@ def rollback(ctx: Context) -> int:
         number = older[-1]
     target = releases.load(app, number)
     ctx.out.section(f"Rolling back {app.name} to {target.name} ({target.summary})")
-    pipeline.deploy(
-        app,
-        ctx.hooks,
-        ctx.out,
-        user=ctx.user,
-        summary=f"Rollback to {target.name}",
-        image=target.image,
-        config=target.config,
-        procfile=target.procfile,
-        app_json=target.app_json,
-        rollback_of=target.number,
-    )
+    pipeline.rollback(ctx.appliance, app, target)
     return 0
 
 

@@ -69,10 +69,10 @@ def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
 def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[Any, int | None]:
     port = c.free_port() if process == "web" else None
     deploy.out.section(f"Starting {container_name(deploy, process, index)}")
-    assert deploy.hooks is not None and deploy.image is not None
+    assert deploy.image is not None
     container = create_container(
         engine,
-        deploy.hooks,
+        deploy.appliance.hook,
         deploy.app,
         deploy.image,
         process=process,
@@ -80,7 +80,7 @@ def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[A
         index=index,
         **container_base(deploy, process, index, port),
     )
-    start_container(container, deploy.hooks, deploy.app, "deploy")
+    start_container(container, deploy.appliance.hook, deploy.app, "deploy")
     return container, port
 
 
@@ -168,7 +168,7 @@ def appliance_scheduler_retire(deploy: Deploy) -> bool:
     retires them on time, so the push ends as soon as traffic has moved. Should that
     process die, the daemon, the next deploy or ps:report retire them instead."""
     wait = DEFAULT_WAIT_TO_RETIRE if deploy.wait_to_retire is None else deploy.wait_to_retire
-    from appliance.cli import self_command
+    from appliance.host import self_command
 
     from . import retiring
 

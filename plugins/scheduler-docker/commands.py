@@ -26,7 +26,7 @@ def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
     apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in state.app_names()]
     for app in apps:
-        recovery.recover_if_idle(app, ctx.hooks, ctx.out)
+        recovery.recover_if_idle(app, ctx.appliance)
     engine = c.client()
     by_app = _by_app(engine)
     from . import retiring
@@ -281,15 +281,17 @@ def run(ctx: Context) -> int:
     if terminal.interactive():
         from . import sessions
 
-        return sessions.run_tty(app.name, release.image, release.config, argv)
+        return sessions.run_tty(
+            ctx.appliance.hook, app.name, release.image, release.config, argv
+        )
     if terminal.has_input():
         from . import sessions
 
         return sessions.run_piped(
-            app.name, release.image, release.config, argv, ctx.out.reader_gone
+            ctx.appliance.hook, app.name, release.image, release.config, argv, ctx.out.reader_gone
         )
     return oneoff.run_attached(
-        app.name, release.image, release.config, argv, ctx.out, ctx.hooks
+        ctx.appliance.hook, app.name, release.image, release.config, argv, ctx.out
     )
 
 
@@ -298,7 +300,9 @@ def run_detached(ctx: Context) -> int:
 
     app, argv = _run_args(ctx)
     release = releases.require_current(app)
-    name = oneoff.run_detached(app.name, release.image, release.config, argv, ctx.hooks)
+    name = oneoff.run_detached(
+        ctx.appliance.hook, app.name, release.image, release.config, argv
+    )
     ctx.out.section(f"Started {name} (see: appliance logs {app.name} --ps run)")
     return 0
 
@@ -307,7 +311,7 @@ def stop(ctx: Context) -> int:
     """Stop every container of the app (nginx then answers 502) until ps:start."""
     ns = ctx.parse(lambda p: p.add_argument("app"))
     app = App(ns.app).require()
-    with app.lock(timeout=pipeline.lock_timeout(app), what="stop"):
+    with app.command_lock("stop"):
         engine = c.client()
         found = [k for k in c.app_containers(engine, app.name) if k.status != "exited"]
         ctx.out.section(f"Stopping {app.name}: {len(found)} container(s)")
@@ -323,9 +327,6 @@ def start(ctx: Context) -> int:
     app = App(ns.app).require()
     release = releases.require_current(app)
     ctx.out.section(f"Starting {app.name} ({release.name})")
-    pipeline.deploy(
-        app, ctx.hooks, ctx.out, user=ctx.user, summary="Start",
-        image=release.image, config=release.config, new_release=False,
-    )  # fmt: skip
+    pipeline.restart(ctx.appliance, app, summary="Start", same_config=True)
     app.settings.unset("scheduler-docker", "stopped")
     return 0

@@ -80,7 +80,7 @@ def authorized_keys_path() -> Path:
 
 
 def entry_command(name: str) -> str:
-    from appliance.cli import self_command
+    from appliance.host import self_command
 
     argv = self_command()
     prefix = []

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from appliance import hostenv, pipeline, state, templates
+from appliance import hostenv, state, templates
 from appliance.command import Context
 from appliance.errors import Conflict, NotFound, UserError
 from appliance.state import App
@@ -34,7 +34,7 @@ def mount(ctx: Context) -> int:
             f"{wanted.host} does not exist: create it with storage:ensure-directory "
             f"{os.path.basename(wanted.host)}"
         )
-    with app.lock(timeout=pipeline.lock_timeout(app), what="storage:mount"):
+    with app.command_lock("storage:mount"):
         found = store.mounts(app)
         if any(m.container == wanted.container for m in found):
             raise Conflict(f"{app.name} already mounts something at {wanted.container}")
@@ -67,7 +67,7 @@ def unmount(ctx: Context) -> int:
     ns = ctx.parse(_app_and_mount)
     app = App(ns.app).require()
     gone = paths.parse(ns.mount)
-    with app.lock(timeout=pipeline.lock_timeout(app), what="storage:unmount"):
+    with app.command_lock("storage:unmount"):
         found = store.mounts(app)
         kept = [m for m in found if not m.same_place(gone)]
         if len(kept) == len(found):
