@@ -139,6 +139,16 @@ def appliance_pre_deploy(deploy: Deploy) -> None:
 
 
 @hookspec(firstresult=True)
+def appliance_formation(deploy: Deploy) -> dict[str, int] | None:
+    """Decision: how many containers of each process type `deploy` runs:
+    `{"web": 2, "worker": 1}`, only types the release can run and counts above 0.
+
+    A scheduler asks this when it starts (or restores) a release's containers.
+    Built-in: ps (`ps:scale`, else app.json's `formation`, else one `web`).
+    """
+
+
+@hookspec(firstresult=True)
 def appliance_scheduler_start(deploy: Deploy) -> list[Target] | None:
     """Decision (pipeline): start the release's containers beside the running ones.
 

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from appliance import tree
-from appliance.errors import UserError
+from appliance.api import UserError, tree
 
 LANGUAGES = ("python", "node", "static", "go")
 

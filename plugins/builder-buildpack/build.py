@@ -32,10 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance import builds, dockerfile_runs, validate
-from appliance.deploy import Deploy
-from appliance.errors import UserError
-from appliance.output import Output
+from appliance.api import Deploy, Output, UserError, builds, dockerfile_runs, validate
 
 from . import fetch, release, sources
 from .sources import Buildpack

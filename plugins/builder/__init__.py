@@ -4,10 +4,7 @@ identical earlier build."""
 
 from __future__ import annotations
 
-from appliance import builds
-from appliance.deploy import Deploy
-from appliance.errors import UserError
-from appliance.hookspecs import hookimpl
+from appliance.api import Deploy, UserError, builds, hookimpl
 
 from . import choice
 

@@ -6,9 +6,8 @@ import hashlib
 import json
 from typing import Any
 
-from appliance import state
-from appliance.deploy import Deploy
-from appliance.errors import UserError
+from appliance import api
+from appliance.api import Deploy, UserError
 
 KEEP_BUILDS = 20
 """Images remembered per app for reuse (`builds` table of app.toml)."""
@@ -33,8 +32,8 @@ def build_key(job: Deploy) -> str | None:
     inputs = {
         "tree": job.tree,
         "config": job.config,
-        "app": builder_tables(state.read_toml(job.app.settings.path)),
-        "host": builder_tables(state.global_settings().data),
+        "app": builder_tables(api.read_toml(job.app.settings.path)),
+        "host": builder_tables(api.global_settings().data),
     }
     encoded = json.dumps(inputs, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from appliance import releases
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance.api import App, Context, UserError, releases
 
 from . import report as reporting
 from . import runner, settings, spec

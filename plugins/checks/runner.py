@@ -16,10 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from appliance.deploy import Container, Deploy
-from appliance.errors import UserError
-from appliance.output import INDENT, Output
-from appliance.state import App
+from appliance.api import INDENT, App, Container, Deploy, Output, UserError
 
 from . import probes, settings, spec
 from .probes import Outcome

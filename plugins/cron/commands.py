@@ -7,10 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from appliance import releases
-from appliance.command import Context
-from appliance.errors import NotFound
-from appliance.state import App
+from appliance.api import App, Context, NotFound, releases
 
 from . import entries, runner
 

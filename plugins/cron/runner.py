@@ -13,12 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from appliance import releases, state
-from appliance.deploy import Deploy
-from appliance.errors import Conflict, NotFound, UserError
-from appliance.host import Appliance
-from appliance.output import Output
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Appliance, Conflict, Deploy, NotFound, Output, UserError, releases
 
 from .entries import Entry
 
@@ -98,7 +94,7 @@ def run(
                 meta["error"] = str(exc)
                 code = 1
         meta.update(exit_code=code, seconds=round(time.time() - started, 2))
-        state.atomic_write(log_path.with_suffix(".json"), json.dumps(meta) + "\n")
+        api.atomic_write(log_path.with_suffix(".json"), json.dumps(meta) + "\n")
         prune(folder)
         return code
 

@@ -6,10 +6,8 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from appliance import releases, state
-from appliance.errors import Conflict, NotFound, UserError
-from appliance.output import Output
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Conflict, NotFound, Output, UserError, releases
 
 from . import entries, runner
 
@@ -40,7 +38,7 @@ class Ticker:
         """Start every entry due in the minutes since the last tick; returns them."""
         minutes = self.minutes(now or datetime.now())
         started = []
-        for name in state.app_names():
+        for name in api.app_names():
             app = App(name)
             try:
                 release = releases.current(app)

@@ -4,9 +4,7 @@ Options are parsed by hand, not with argparse: they look like flags themselves."
 
 from __future__ import annotations
 
-from appliance.command import Context
-from appliance.errors import NotFound, UserError
-from appliance.state import App
+from appliance.api import App, Context, NotFound, UserError
 
 from . import parse, store
 

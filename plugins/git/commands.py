@@ -7,10 +7,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from appliance import pipeline, validate
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Context, UserError, validate
 
 from . import repo
 
@@ -53,7 +51,7 @@ def _receive(ctx: Context, app: App) -> None:
             source = Path(tmp)
             repo.extract(repo.repo_path(app), new, source)
             tree = repo.tree_of(repo.repo_path(app), new)
-            pipeline.deploy_source(
+            api.deploy_source(
                 ctx.appliance, app, source, summary=f"Deploy {new[:7]}", rev=new, tree=tree
             )
 
@@ -171,16 +169,16 @@ def report(ctx: Context) -> int:
 def _app_for_deploy(ctx: Context, name: str) -> App:
     app = App(name)
     if not app.exists():
-        from appliance import lifecycle
+        from appliance import api
 
-        lifecycle.create_app(ctx.appliance, app.name)
+        api.create_app(ctx.appliance, app.name)
         ctx.out.section(f"Created app {app.name}")
     return app
 
 
 def from_image(ctx: Context) -> int:
     """Deploy an image as it is; its Procfile and app.json are used when present."""
-    from appliance import appfiles
+    from appliance import api
 
     def configure(p: Any) -> None:
         p.add_argument("app")
@@ -194,9 +192,9 @@ def from_image(ctx: Context) -> int:
     files = ctx.appliance.hook.appliance_image_prepare(image=ns.image)
     if files is None:
         raise UserError("no installed plugin can fetch images")
-    procfile = appfiles.parse_procfile(files["procfile"]) if files.get("procfile") else {}
-    app_json = appfiles.parse_app_json(files["app_json"]) if files.get("app_json") else {}
-    pipeline.deploy_image(
+    procfile = api.parse_procfile(files["procfile"]) if files.get("procfile") else {}
+    app_json = api.parse_app_json(files["app_json"]) if files.get("app_json") else {}
+    api.deploy_image(
         ctx.appliance,
         app,
         ns.image,
@@ -241,7 +239,7 @@ def from_archive(ctx: Context) -> int:
         blob.unlink()
         app = _app_for_deploy(ctx, name)
         ctx.out.section(f"Deploying an archive of {size // 1024} KiB to {app.name}")
-        pipeline.deploy_source(
+        api.deploy_source(
             ctx.appliance,
             app,
             source,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.command import Context
-from appliance.errors import Conflict, UserError
-from appliance.state import App
+from appliance.api import App, Conflict, Context, UserError
 
 from . import settings
 

@@ -6,9 +6,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from appliance import hostenv, state, validate
-from appliance.command import Context
-from appliance.errors import Conflict, NotFound, UserError
+from appliance import api
+from appliance.api import Conflict, Context, NotFound, UserError, hostenv, validate
 from appliance.plugins import installed_dir, read_manifest
 
 _GIT_URL = re.compile(r"^(https?://|ssh://|git://|git@)[A-Za-z0-9@:/._~+-]+(#[A-Za-z0-9._/-]+)?$")
@@ -127,7 +126,7 @@ def _check(ctx: Context, path: Path, name: str) -> None:
     """Load the staged plugin once, so a broken one never lands."""
     import tomli_w
 
-    manifest = state.read_toml(path / "plugin.toml")
+    manifest = api.read_toml(path / "plugin.toml")
     manifest["name"] = name
     (path / "plugin.toml").write_text(tomli_w.dumps(manifest))
     plugin = read_manifest(path, builtin=False)
@@ -143,17 +142,17 @@ def _check(ctx: Context, path: Path, name: str) -> None:
 
 
 def _store_lock():  # type: ignore[no-untyped-def]
-    return state.lock_file(state.root() / "plugins.lock", "the plugin store", timeout=60)
+    return api.lock_file(api.root() / "plugins.lock", "the plugin store", timeout=60)
 
 
 def _write_disabled(name: str, disabled: bool) -> None:
     """Record the plugin's state; the caller holds the store lock."""
-    path = state.root() / "plugins.toml"
-    data = state.read_toml(path)
+    path = api.root() / "plugins.toml"
+    data = api.read_toml(path)
     names = set(data.get("disabled", []))
     names = names | {name} if disabled else names - {name}
     data["disabled"] = sorted(names)
-    state.write_toml(path, data)
+    api.write_toml(path, data)
 
 
 def _set_disabled(name: str, disabled: bool) -> None:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance.hookspecs import hookimpl
-from appliance.output import Output
-from appliance.state import App
+from appliance.api import App, Output, hookimpl
 
 from . import nginx
 
 if TYPE_CHECKING:
-    from appliance.deploy import Deploy
-    from appliance.host import Appliance
+    from appliance.api import Appliance, Deploy
 
 
 def _files(deploy: Deploy) -> dict[Any, str | None]:

@@ -1,6 +1,4 @@
-from appliance.command import Context
-from appliance.errors import NotFound
-from appliance.state import App
+from appliance.api import App, Context, NotFound
 
 from . import appliance_app_urls, nginx
 

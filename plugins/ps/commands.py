@@ -1,8 +1,9 @@
 from typing import Any
 
-from appliance import formation, pipeline, releases
-from appliance.command import Context
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Context, releases
+
+from . import formation
 
 
 def restart(ctx: Context) -> int:
@@ -10,7 +11,7 @@ def restart(ctx: Context) -> int:
     app = App(ns.app).require()
     current = releases.require_current(app)
     ctx.out.section(f"Restarting {app.name} ({current.name})")
-    pipeline.restart(ctx.appliance, app, summary="Restart")
+    api.restart(ctx.appliance, app, summary="Restart")
     return 0
 
 
@@ -42,7 +43,7 @@ def scale(ctx: Context) -> int:
             ctx.out.info("Saved; it applies from the first deploy")
             return 0
         try:
-            pipeline.restart(ctx.appliance, app, summary=f"Scale {summary}", same_config=True)
+            api.restart(ctx.appliance, app, summary=f"Scale {summary}", same_config=True)
         except BaseException:
             if before:
                 app.settings.set("ps", "scale", before)
@@ -65,7 +66,7 @@ def rebuild(ctx: Context) -> int:
     import tempfile
     from pathlib import Path
 
-    from appliance.errors import UserError
+    from appliance.api import UserError
 
     ns = ctx.parse(lambda p: p.add_argument("app"))
     app = App(ns.app).require()
@@ -81,7 +82,7 @@ def rebuild(ctx: Context) -> int:
         if not ctx.appliance.hook.appliance_source_checkout(app=app, rev=rev, dest=source):
             raise UserError(f"no installed plugin keeps the source of {app.name}")
         # No `tree`: the build key is unknown, so the image of this tree is not reused.
-        pipeline.deploy_source(
+        api.deploy_source(
             ctx.appliance, app, source, summary=f"Rebuild {rev[:7]}", rev=rev
         )
     return 0

@@ -3,10 +3,8 @@ import re
 import time
 from typing import Any
 
-from appliance import pipeline, recovery, releases, state, validate
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Context, UserError, releases, validate
 
 from . import containers as c
 from . import setting
@@ -24,9 +22,9 @@ RESTART_POLICY = re.compile(r"^(no|always|unless-stopped|on-failure(:\d{1,3})?)$
 def report(ctx: Context) -> int:
     """One app's containers, or with no APP every app's, in one engine query."""
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
-    apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in state.app_names()]
+    apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in api.app_names()]
     for app in apps:
-        recovery.recover_if_idle(app, ctx.appliance)
+        api.recover_if_idle(app, ctx.appliance)
     engine = c.client()
     by_app = _by_app(engine)
     from . import retiring
@@ -198,12 +196,9 @@ def retire(ctx: Context) -> int:
 
 
 def prune_images(engine: Any, app: App, before: int) -> None:
-    """Keep the images of the last N releases (`releases.keep`, 5), those in use, and
-    every build from deploy `before` on: a build running now has no release yet."""
-
-    keep = int(app.settings.get("releases", "keep", 5))
-    wanted = {r.image for r in releases.all_releases(app)[-keep:]}
-    wanted.add(str(app.settings.get("core", "image", "")))
+    """Keep the images the release ledger keeps (`releases.images_kept`), those in use,
+    and every build from deploy `before` on: a build running now has no release yet."""
+    wanted = releases.images_kept(app)
     in_use = {k.attrs.get("Config", {}).get("Image") for k in c.app_containers(engine, app.name)}
     for repository in app.image_repositories():
         for image in engine.images.list(name=repository):
@@ -239,7 +234,7 @@ def logs(ctx: Context) -> int:
     ns = ctx.parse(configure)
     app = App(ns.app).require()
     if ns.ps:
-        from appliance import validate
+        from appliance.api import validate
 
         validate.process_type(ns.ps)
     app_logs.show(
@@ -327,6 +322,6 @@ def start(ctx: Context) -> int:
     app = App(ns.app).require()
     release = releases.require_current(app)
     ctx.out.section(f"Starting {app.name} ({release.name})")
-    pipeline.restart(ctx.appliance, app, summary="Start", same_config=True)
+    api.restart(ctx.appliance, app, summary="Start", same_config=True)
     app.settings.unset("scheduler-docker", "stopped")
     return 0

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.errors import UserError
-from appliance.state import App
+from appliance.api import App, UserError
 
 from . import containers as c
 from .options import binds_of, verify_binds

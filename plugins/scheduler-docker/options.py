@@ -12,8 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from appliance.errors import PluginError, UserError
-from appliance.state import App
+from appliance.api import App, PluginError, UserError
 
 from . import containers as c
 

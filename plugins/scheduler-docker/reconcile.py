@@ -16,11 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from appliance import releases, state
-from appliance.deploy import Deploy, Target
-from appliance.errors import Conflict, UserError
-from appliance.output import Output
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Conflict, Deploy, Output, Target, UserError, releases
 
 from . import containers as c
 from . import formation
@@ -109,7 +106,7 @@ class Restorer:
 
         engine = None
         started, self.started = self.started, set()
-        for name in state.app_names():
+        for name in api.app_names():
             app = App(name)
             if name not in started:
                 if not (app.path / retiring.RECORD).is_file():
@@ -143,7 +140,7 @@ class Restorer:
         by_app: dict[str, list[Any]] = {}
         for container in found:
             by_app.setdefault(container.labels.get(c.LABEL_APP, ""), []).append(container)
-        for name in state.app_names():
+        for name in api.app_names():
             try:
                 self.reconcile_app(engine, App(name), by_app.get(name, []))
             except UserError as exc:

@@ -8,9 +8,7 @@ import re
 import shlex
 from typing import Any
 
-from appliance.command import Context
-from appliance.errors import NotFound, UserError
-from appliance.state import App
+from appliance.api import App, Context, NotFound, UserError
 
 from . import containers as c
 from . import terminal

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance.errors import UserError
-from appliance.hookspecs import hookimpl
+from appliance.api import UserError, hookimpl
 
 if TYPE_CHECKING:
-    from appliance.deploy import Deploy
+    from appliance.api import Deploy
 
 
 def _script(app_json: dict[str, Any], *path: str) -> str | None:
