@@ -322,7 +322,7 @@ EOF
 install_root_helper() {
   local name=$1 dest=$2 what=$3 source
   step "Installing the $name helper"
-  source=$("$VENV_DIR/bin/python" -c 'import sys; from appliance import templates; print(templates.builtin_dir() / "system" / sys.argv[1])' "$name")
+  source=$("$VENV_DIR/bin/python" -c 'import sys; from appliance import templates; print(templates.templates_dir() / "system" / sys.argv[1])' "$name")
   [ -f "$source" ] || die "$name is missing from the installed package"
   install -d -m 755 -o root -g root "$(dirname "$dest")"
   install -m 755 -o root -g root "$source" "$dest"
@@ -485,7 +485,7 @@ start_daemon() {
     "$(dirname "$DAEMON_LOG")"
   if [ -d /run/systemd/system ]; then
     local source
-    source=$("$VENV_DIR/bin/python" -c 'from appliance import templates; print(templates.builtin_dir() / "system" / "appliance-daemon.service")')
+    source=$("$VENV_DIR/bin/python" -c 'from appliance import templates; print(templates.templates_dir() / "system" / "appliance-daemon.service")')
     if write_if_changed "$DAEMON_UNIT" 644 <"$source"; then
       systemctl daemon-reload
     fi

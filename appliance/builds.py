@@ -165,12 +165,10 @@ def extra_options(deploy: Deploy) -> dict[str, Any]:
     up; a host or shm size two plugins set differently is an error naming both."""
     from appliance.errors import PluginError
 
-    if deploy.hooks is None:
-        return {}
     hosts: dict[str, str] = {}
     merged: dict[str, Any] = {}
     given_by: dict[str, str] = {}
-    for plugin, found in deploy.hooks.each("appliance_build_options", deploy=deploy):
+    for plugin, found in deploy.appliance.hook.appliance_build_options.by_plugin(deploy=deploy):
         found = found or {}
         unknown = sorted(set(found) - set(BUILD_OPTIONS)) if isinstance(found, dict) else [found]
         if unknown:

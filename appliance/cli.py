@@ -9,9 +9,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from appliance import __version__
 from appliance.errors import UserError
+
+if TYPE_CHECKING:
+    from appliance.access import Access
+    from appliance.host import Appliance
+    from appliance.plugins import Command, Registry
 
 USAGE = "Usage: appliance [--format json] COMMAND [ARGS...]"
 SSH_USAGE = "Usage: ssh appliance@HOST COMMAND [ARGS...]   |   git push appliance@HOST:APP main"
@@ -76,31 +82,30 @@ def run(argv: list[str], via_ssh: bool = False) -> int:
 
         return daemon.main(args)
 
+    from appliance.boot import open_appliance
     from appliance.output import Output
-    from appliance.plugins import Registry
 
-    out = Output(fmt)
-    registry = Registry()
+    appliance = open_appliance(Output(fmt))
     if name == "help":
-        return show_help(registry, args, out, via_ssh)
-    return route(registry, out, name, args, via_ssh)
+        return show_help(appliance.registry, args, via_ssh)
+    return route(appliance, name, args, via_ssh)
 
 
-def route(registry: object, out: object, name: str, args: list[str], via_ssh: bool) -> int:
+def route(appliance: Appliance, name: str, args: list[str], via_ssh: bool) -> int:
     """Check who may run `name`, run it, and record it in the audit log."""
     from appliance import access
 
-    user = current_user()
+    user = appliance.user
     record: dict[str, object] = {"key": user, "command": name, "args": args}
     try:
         caller = access.for_caller(user, via_ssh)
         record["fingerprint"] = caller.fingerprint
-        command = registry.command(name)  # type: ignore[attr-defined]
+        command = appliance.registry.command(name)
         if command is None:
-            return _not_a_command(registry, out, caller, [name, *args])
+            return _not_a_command(appliance, caller, [name, *args])
         record.update(redact=command.redact, app=access.app_named(command, args))
         access.authorize(caller, command, args)
-        code = run_command(command, args, out, registry, caller)
+        code = run_command(appliance, command, args, caller)
         record.update(outcome="ok" if code == 0 else "failed", code=code)
         return code
     except access.Refused:
@@ -134,20 +139,17 @@ def _audit(record: dict[str, object], via_ssh: bool) -> None:
     audit.record(record)
 
 
-def _not_a_command(registry: object, out: object, caller: object, argv: list[str]) -> int:
+def _not_a_command(appliance: Appliance, caller: Access, argv: list[str]) -> int:
     """Over SSH, an admin's other commands go to the appliance_ssh_command hook (a
     plugin's own SSH verbs); nothing else runs."""
     from appliance import access
 
-    assert isinstance(caller, access.Access)
     name = argv[0]
     if not caller.via_ssh:
         raise UserError(f"unknown command {name!r}; see 'appliance help'")
     if caller.admin:
-        from appliance.hooks import Hooks
-
-        code = Hooks(registry, out).call(  # type: ignore[arg-type]
-            "appliance_ssh_command", argv=argv, user=caller.user, out=out
+        code = appliance.hook.appliance_ssh_command(
+            argv=argv, user=caller.user, out=appliance.out
         )
         if code is not None:
             return int(code)
@@ -155,58 +157,32 @@ def _not_a_command(registry: object, out: object, caller: object, argv: list[str
 
 
 def run_command(
-    command: object, args: list[str], out: object, registry: object, caller: object = None
+    appliance: Appliance, command: Command, args: list[str], caller: Access | None = None
 ) -> int:
     from appliance import access
     from appliance.command import Context
-    from appliance.hooks import Hooks
-    from appliance.plugins import Command, Registry
 
-    assert isinstance(command, Command) and isinstance(registry, Registry)
     if command.exec:
-        return run_exec(command, args)
-    user = current_user()
+        return run_exec(command, args, appliance.user)
     ctx = Context(
         command=command,
         args=args,
-        out=out,  # type: ignore[arg-type]
-        registry=registry,
-        hooks=Hooks(registry, out),  # type: ignore[arg-type]
-        user=user,
-        access=caller if isinstance(caller, access.Access) else access.for_caller(user, False),
+        appliance=appliance,
+        access=caller or access.for_caller(appliance.user, False),
     )
-    result = registry.handler(command)(ctx)
+    result = appliance.registry.handler(command)(ctx)
     return int(result or 0)
 
 
-def run_exec(command: object, args: list[str]) -> int:
+def run_exec(command: Command, args: list[str], user: str) -> int:
     import subprocess
 
-    from appliance import state
+    from appliance import hostenv, state
 
-    exe = command.plugin.path / command.exec  # type: ignore[attr-defined]
-    from appliance import hostenv
-
-    env = hostenv.host_env(APPLIANCE_ROOT=str(state.root()), APPLIANCE_USER=current_user())
+    assert command.exec
+    exe = command.plugin.path / command.exec
+    env = hostenv.host_env(APPLIANCE_ROOT=str(state.root()), APPLIANCE_USER=user)
     return subprocess.run([str(exe), *args], env=env, check=False).returncode
-
-
-def self_command() -> list[str]:
-    """How another process runs this appliance: the `appliance` on PATH, which follows
-    upgrades (install.sh switches a symlink), else this interpreter."""
-    import shutil
-
-    found = shutil.which("appliance")
-    return [found] if found else [sys.executable, "-m", "appliance"]
-
-
-def current_user() -> str:
-    user = os.environ.get("APPLIANCE_USER")
-    if user:
-        return user
-    import pwd
-
-    return f"local:{pwd.getpwuid(os.getuid()).pw_name}"
 
 
 def ssh_entry(args: list[str]) -> int:
@@ -254,10 +230,7 @@ def drop_privileges() -> None:
     os.environ.update(HOME=entry.pw_dir, USER=entry.pw_name, LOGNAME=entry.pw_name)
 
 
-def show_help(registry: object, args: list[str], out: object, via_ssh: bool) -> int:
-    from appliance.plugins import Registry
-
-    assert isinstance(registry, Registry)
+def show_help(registry: Registry, args: list[str], via_ssh: bool) -> int:
     topic = args[0] if args else None
     commands = sorted(
         (c for c in registry.commands().values() if not c.hidden),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from appliance.access import Access
 from appliance.errors import UserError
-from appliance.hooks import Hooks
-from appliance.output import Output
-from appliance.plugins import Command, Registry
+
+if TYPE_CHECKING:
+    from appliance.host import Appliance
+    from appliance.output import Output
+    from appliance.plugins import Command, Registry
 
 
 class _Parser(argparse.ArgumentParser):
@@ -19,27 +21,38 @@ class _Parser(argparse.ArgumentParser):
 
 
 class Context:
-    """Handed to every command handler: `def handler(ctx: Context) -> int | None`."""
+    """Handed to every command handler: `def handler(ctx: Context) -> int | None`.
+
+    `ctx.appliance` is the running appliance (fire hooks with `ctx.appliance.hook`);
+    `ctx.out`, `ctx.user` and `ctx.registry` are its output, user and plugins.
+    """
 
     def __init__(
         self,
         command: Command,
         args: list[str],
-        out: Output,
-        registry: Registry,
-        hooks: Hooks,
-        user: str,
+        appliance: Appliance,
         access: Access | None = None,
     ) -> None:
         self.command = command
         self.args = args
-        self.out = out
-        self.registry = registry
-        self.hooks = hooks
-        self.user = user
+        self.appliance = appliance
+        user = appliance.user
         # What the caller may do: the core has already refused what it may not run;
         # a listing shows only `access.visible_apps()` (None: all).
         self.access = access if access is not None else Access(user, None, via_ssh=False)
+
+    @property
+    def out(self) -> Output:
+        return self.appliance.out
+
+    @property
+    def user(self) -> str:
+        return self.appliance.user
+
+    @property
+    def registry(self) -> Registry:
+        return self.appliance.registry
 
     def parse(self, configure: Any = None, *, formats: bool = False) -> argparse.Namespace:
         """Parse `self.args` with an argparse parser that `configure(parser)` fills in."""

@@ -11,7 +11,7 @@ from appliance.output import Output
 from appliance.state import App
 
 if TYPE_CHECKING:
-    from appliance.hooks import Hooks
+    from appliance.host import Appliance
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ class Deploy:
     `id` numbers every deploy attempt of the app (container names and build tags use
     it); `release` is the release this deploy makes live: a new number, or the
     current one for a restart (`new_release` False). `extra` is scratch space for
-    plugins, keyed by plugin name; `hooks` lets a plugin fire other hooks.
+    plugins, keyed by plugin name; `appliance` is the running appliance (fire other
+    hooks with `deploy.appliance.hook`).
     """
 
     app: App
@@ -57,7 +58,7 @@ class Deploy:
     id: int
     release: int
     user: str
-    hooks: Hooks | None = None
+    appliance: Appliance
     new_release: bool = True
     source_dir: Path | None = None
     rev: str | None = None

@@ -10,7 +10,10 @@ Three kinds, each named in its docstring:
 * **collect**: every implementation returns a value; the caller gets the list.
 
 Hooks are called with keyword arguments only. Arguments are a few stable objects
-(`app`, `deploy`, `out`); new arguments may be added, none is ever renamed.
+(`app`, `deploy`, `out`); new arguments may be added, none is ever renamed. Every
+hook reaches the running appliance (`appliance.host.Appliance`: its hooks, plugins,
+output and user): a hook about a deploy as `deploy.appliance`, every other hook as
+its `appliance` argument, which an implementation takes only if it needs it.
 """
 
 from __future__ import annotations
@@ -22,24 +25,25 @@ from appliance.markers import hookimpl, hookspec
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from appliance.daemon import Daemon
+    from appliance.background import Daemon
     from appliance.deploy import Container, Deploy, Target
+    from appliance.host import Appliance
     from appliance.output import Output
     from appliance.state import App
 
 __all__ = ["hookimpl", "hookspec"]
 
 
-@hookspec
-def appliance_app_created(app: App, out: Output) -> None:
+@hookspec(isolated=True)
+def appliance_app_created(app: App, out: Output, appliance: Appliance) -> None:
     """Event (isolated): `app` was just created (by apps:create or a first push).
 
     Set up what the plugin keeps per app (a git repository, default settings).
     """
 
 
-@hookspec
-def appliance_app_destroy(app: App, out: Output) -> None:
+@hookspec(isolated=True)
+def appliance_app_destroy(app: App, out: Output, appliance: Appliance) -> None:
     """Event (isolated): `app` is being destroyed; its state directory is removed next.
 
     Remove what the plugin made for the app outside its state directory
@@ -48,19 +52,21 @@ def appliance_app_destroy(app: App, out: Output) -> None:
 
 
 @hookspec
-def appliance_app_report(app: App) -> dict[str, Any]:
+def appliance_app_report(app: App, appliance: Appliance) -> dict[str, Any]:
     """Collect: facts about `app` for apps:report, as a flat `{label: value}` dict."""
     return {}
 
 
 @hookspec
-def appliance_app_urls(app: App) -> list[str]:
+def appliance_app_urls(app: App, appliance: Appliance) -> list[str]:
     """Collect: the URLs where `app` answers, best first."""
     return []
 
 
 @hookspec(firstresult=True)
-def appliance_ssh_command(argv: list[str], user: str, out: Output) -> int | None:
+def appliance_ssh_command(
+    argv: list[str], user: str, out: Output, appliance: Appliance
+) -> int | None:
     """Decision: handle an SSH command that is not an appliance command.
 
     `argv` is `SSH_ORIGINAL_COMMAND` split with shlex (for instance
@@ -83,9 +89,21 @@ def appliance_builder_detect(deploy: Deploy) -> dict[str, Any] | None:
     """Collect: can this builder build `deploy.source_dir`?
 
     Return `{"builder": NAME, "priority": N, "reason": "found Dockerfile"}` if so,
-    None otherwise. The core picks the app's pinned builder (`builder:set`) if it
-    has one, else the detected builder with the lowest priority (built-in:
+    None otherwise. The builder plugin picks the app's pinned builder (`builder:set`)
+    if it has one, else the detected builder with the lowest priority (built-in:
     dockerfile 10, buildpack 20, auto 90), and sets `deploy.builder` to its name.
+    """
+
+
+@hookspec(firstresult=True)
+def appliance_build_source(deploy: Deploy) -> str | None:
+    """Decision (pipeline): turn the source at `deploy.source_dir` into an image and
+    return its reference (set `deploy.builder` and `deploy.procfile` as found).
+
+    Built-in: builder, which reuses the image of an earlier build with the same
+    inputs, else picks the app's pinned builder or the detected one
+    (`appliance_builder_detect`) and fires `appliance_build` within a build slot.
+    Raise `UserError` when nothing can build the source.
     """
 
 
@@ -118,6 +136,16 @@ def appliance_container_env(deploy: Deploy) -> dict[str, str]:
 @hookspec
 def appliance_pre_deploy(deploy: Deploy) -> None:
     """Event (pipeline): the image is built and about to be started. Raising aborts."""
+
+
+@hookspec(firstresult=True)
+def appliance_formation(deploy: Deploy) -> dict[str, int] | None:
+    """Decision: how many containers of each process type `deploy` runs:
+    `{"web": 2, "worker": 1}`, only types the release can run and counts above 0.
+
+    A scheduler asks this when it starts (or restores) a release's containers.
+    Built-in: ps (`ps:scale`, else app.json's `formation`, else one `web`).
+    """
 
 
 @hookspec(firstresult=True)
@@ -173,17 +201,17 @@ def appliance_scheduler_retire(deploy: Deploy) -> bool | None:
     """
 
 
-@hookspec
+@hookspec(isolated=True)
 def appliance_post_deploy(deploy: Deploy) -> None:
     """Event (isolated): the release is live. Notifications, cleanup, cron."""
 
 
-@hookspec
+@hookspec(isolated=True)
 def appliance_deploy_failed(deploy: Deploy, error: str) -> None:
     """Event (isolated): a deploy failed with `error`; the old release still serves."""
 
 
-@hookspec
+@hookspec(isolated=True)
 def appliance_deploy_started(deploy: Deploy) -> None:
     """Event (isolated): a deploy begins, under the app's lock: `deploy.id`,
     `deploy.release`, `deploy.summary` and `deploy.user` are set; nothing is built or
@@ -193,7 +221,7 @@ def appliance_deploy_started(deploy: Deploy) -> None:
 
 
 @hookspec
-def appliance_app_domains(app: App) -> list[str]:
+def appliance_app_domains(app: App, appliance: Appliance) -> list[str]:
     """Collect: the host names `app` answers to (validated domain names)."""
     return []
 
@@ -209,48 +237,58 @@ def appliance_run_oneoff(deploy: Deploy, command: str, commit: bool) -> dict[str
 
 
 @hookspec(firstresult=True)
-def appliance_app_containers(app: App) -> list[Container] | None:
+def appliance_app_containers(app: App, appliance: Appliance) -> list[Container] | None:
     """Decision: the app's running containers of its current deploy. Built-in: scheduler-docker."""
 
 
 @hookspec(firstresult=True)
-def appliance_container_exec(app: App, container: Container, command: list[str]) -> Any:
+def appliance_container_exec(
+    app: App, container: Container, command: list[str], appliance: Appliance
+) -> Any:
     """Decision: run `command` inside `container`; return `[exit_code, output]`."""
 
 
 @hookspec(firstresult=True)
-def appliance_container_logs(app: App, container: Container, lines: int) -> str | None:
+def appliance_container_logs(
+    app: App, container: Container, lines: int, appliance: Appliance
+) -> str | None:
     """Decision: the last `lines` lines of `container`'s output."""
 
 
 @hookspec(firstresult=True)
-def appliance_container_state(app: App, container: Container) -> dict[str, Any] | None:
+def appliance_container_state(
+    app: App, container: Container, appliance: Appliance
+) -> dict[str, Any] | None:
     """Decision: `{"running": bool, "restarts": int, "exit_code": int | None,
     "uptime": seconds}` for `container`."""
 
 
 @hookspec(firstresult=True)
-def appliance_image_exists(image: str) -> bool | None:
+def appliance_image_exists(image: str, appliance: Appliance) -> bool | None:
     """Decision: is `image` present on this host? Used to reuse the image of a source
     tree that was built before. Built-in: scheduler-docker."""
 
 
 @hookspec(firstresult=True)
-def appliance_image_prepare(image: str) -> dict[str, Any] | None:
+def appliance_image_prepare(image: str, appliance: Appliance) -> dict[str, Any] | None:
     """Decision: make `image` available (pull it if it is missing) for `git:from-image`
     and return `{"procfile": TEXT | None, "app_json": TEXT | None}` read from its
     working directory. Built-in: scheduler-docker."""
 
 
 @hookspec(firstresult=True)
-def appliance_source_checkout(app: App, rev: str, dest: Path) -> bool | None:
+def appliance_source_checkout(
+    app: App, rev: str, dest: Path, appliance: Appliance
+) -> bool | None:
     """Decision: write the source tree of revision `rev` of `app` (as recorded in a
     release) into the empty directory `dest`, for `ps:rebuild`. Return True once done,
     None if this plugin does not keep the app's source. Built-in: git."""
 
 
 @hookspec
-def appliance_container_options(app: App, process: str, phase: str) -> dict[str, Any]:
+def appliance_container_options(
+    app: App, process: str, phase: str, appliance: Appliance
+) -> dict[str, Any]:
     """Collect: Docker options for a container of `app` about to be created.
 
     `process` is the process type (`run` for one-off containers); `phase` is
@@ -267,7 +305,9 @@ def appliance_container_options(app: App, process: str, phase: str) -> dict[str,
 
 
 @hookspec
-def appliance_container_created(app: App, container: Container, phase: str) -> None:
+def appliance_container_created(
+    app: App, container: Container, phase: str, appliance: Appliance
+) -> None:
     """Event (pipeline): the scheduler created `container` and is about to start it.
 
     `phase` is as for `appliance_container_options`. For engine-level setup that
@@ -287,8 +327,8 @@ def appliance_build_options(deploy: Deploy) -> dict[str, Any]:
     return {}
 
 
-@hookspec
-def appliance_daemon_start(daemon: Daemon) -> None:
+@hookspec(isolated=True)
+def appliance_daemon_start(daemon: Daemon, appliance: Appliance) -> None:
     """Event (isolated): `appliance daemon` is starting; register the plugin's
     background work on `daemon` and return at once.
 

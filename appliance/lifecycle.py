@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import shutil
 import time
+from typing import TYPE_CHECKING
 
 from appliance import access
 from appliance.errors import Conflict
-from appliance.hooks import Hooks
-from appliance.output import Output
 from appliance.state import App, new_identity
 
+if TYPE_CHECKING:
+    from appliance.host import Appliance
 
-def create_app(name: str, hooks: Hooks, out: Output, user: str) -> App:
+
+def create_app(appliance: Appliance, name: str) -> App:
+    """Create the app `name` for `appliance.user`, who is granted it if their key may
+    create apps, and fire `appliance_app_created`."""
+    user = appliance.user
     app = App(name)
     with app.lock(timeout=30, what="create"):
         if app.exists():
@@ -25,13 +30,14 @@ def create_app(name: str, hooks: Hooks, out: Output, user: str) -> App:
             "created_by": user,
         })  # fmt: skip
     access.grant_created(user, name)
-    hooks.event("appliance_app_created", app=app, out=out)
+    appliance.hook.appliance_app_created(app=app, out=appliance.out)
     return app
 
 
-def destroy_app(app: App, hooks: Hooks, out: Output) -> None:
+def destroy_app(appliance: Appliance, app: App) -> None:
+    """Fire `appliance_app_destroy`, then remove the app's state and grants."""
     with app.lock(timeout=60, what="destroy"):
-        hooks.event("appliance_app_destroy", app=app, out=out)
+        appliance.hook.appliance_app_destroy(app=app, out=appliance.out)
         trash = app.path.with_name(f".{app.name}.destroyed.{time.time_ns()}")
         app.path.rename(trash)
         access.forget_app(app.name)

@@ -1,8 +1,9 @@
-"""`hookspec` and `hookimpl` markers that do not import pluggy.
+"""`hookspec` and `hookimpl` markers that do not import pluggy: a leaf module.
 
 A plugin module imports `hookimpl` at load time; with these markers a command whose
-plugin fires no hook never pays for importing pluggy. The plugin manager reads the
-marks through pluggy's public `parse_hookimpl_opts` / `parse_hookspec_opts`.
+plugin fires no hook never pays for importing pluggy. The plugin manager
+(`appliance.manager`) reads the marks through pluggy's public `parse_hookimpl_opts` /
+`parse_hookspec_opts`; the option keys are pluggy's own (a unit test pins them).
 """
 
 from __future__ import annotations
@@ -14,11 +15,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 SPEC_ATTR = "_appliance_hookspec"
 IMPL_ATTR = "_appliance_hookimpl"
+ISOLATED_ATTR = "_appliance_isolated"
 
 
 def hookspec(
-    function: F | None = None, *, firstresult: bool = False, historic: bool = False
+    function: F | None = None,
+    *,
+    firstresult: bool = False,
+    historic: bool = False,
+    isolated: bool = False,
 ) -> Any:
+    """Mark a hook specification. `isolated`: an event whose failures are reported
+    with the plugin's name while the other implementations still run."""
     opts = {
         "firstresult": firstresult,
         "historic": historic,
@@ -28,6 +36,7 @@ def hookspec(
 
     def mark(func: F) -> F:
         setattr(func, SPEC_ATTR, opts)
+        setattr(func, ISOLATED_ATTR, isolated)
         return func
 
     return mark(function) if function is not None else mark
@@ -57,28 +66,3 @@ def hookimpl(
         return func
 
     return mark(function) if function is not None else mark
-
-
-def plugin_manager() -> Any:
-    """A pluggy PluginManager that understands these markers, with every spec added."""
-    import inspect
-
-    import pluggy
-
-    from appliance import hookspecs
-
-    class Manager(pluggy.PluginManager):
-        def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
-            if not name.startswith("appliance_"):
-                return None
-            method = getattr(plugin, name, None)
-            if not inspect.isroutine(method):
-                return None
-            return getattr(method, IMPL_ATTR, None)
-
-        def parse_hookspec_opts(self, module_or_class: Any, name: str) -> Any:
-            return getattr(getattr(module_or_class, name, None), SPEC_ATTR, None)
-
-    manager = Manager("appliance")
-    manager.add_hookspecs(hookspecs)
-    return manager

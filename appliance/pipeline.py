@@ -1,5 +1,8 @@
 """The deploy pipeline: build, start beside the old, check, switch traffic, retire the old.
 
+Every step is a hook; the entry points (`deploy_source`, `deploy_image`, `redeploy`,
+`restart`, `rollback`) say what a deploy starts from.
+
 Any failure before the switch, an interrupted push included, removes what the new
 deploy started and leaves the previous release serving. A deploy killed outright
 leaves a marker that the next deploy of the app finds and cleans up.
@@ -13,15 +16,16 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appliance import builds, releases, state
+from appliance import releases, state
 from appliance.deploy import Deploy
 from appliance.errors import UserError
-from appliance.hooks import Hooks
-from appliance.output import Output
 from appliance.recovery import MARKER, recover
 from appliance.state import App
+
+if TYPE_CHECKING:
+    from appliance.host import Appliance
 
 
 class Interrupted(UserError):
@@ -44,20 +48,81 @@ def _signals_interrupt(job: Deploy) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def lock_timeout(app: App) -> float | None:
-    configured = app.settings.get("core", "lock_timeout")
-    if configured is None:
-        configured = state.global_settings().get("core", "lock_timeout", 600)
-    return float(configured) if configured else None
-
-
-def deploy(
+def deploy_source(
+    appliance: Appliance,
     app: App,
-    hooks: Hooks,
-    out: Output,
+    source_dir: Path,
     *,
-    user: str,
-    summary: str = "",
+    summary: str,
+    rev: str | None = None,
+    tree: str | None = None,
+) -> Deploy:
+    """Build the source tree in `source_dir` (git revision `rev`, tree id `tree` when
+    known: equal trees reuse their image) and deploy it as a new release."""
+    return _deploy(appliance, app, summary=summary, source_dir=source_dir, rev=rev, tree=tree)
+
+
+def deploy_image(
+    appliance: Appliance,
+    app: App,
+    image: str,
+    *,
+    summary: str,
+    procfile: dict[str, str] | None = None,
+    app_json: dict[str, Any] | None = None,
+) -> Deploy:
+    """Deploy a ready image as a new release; process types and app.json are those
+    given, else the current release's."""
+    return _deploy(
+        appliance, app, summary=summary, image=image, procfile=procfile, app_json=app_json
+    )
+
+
+def redeploy(appliance: Appliance, app: App, *, summary: str) -> Deploy:
+    """The current release's image again, with the config in force now, as a new
+    release (a config change)."""
+    return _deploy(appliance, app, summary=summary, image=_current(app).image)
+
+
+def restart(
+    appliance: Appliance, app: App, *, summary: str = "Restart", same_config: bool = False
+) -> Deploy:
+    """New containers for the current release. With `same_config` they run with the
+    release's own config (a scale, a start); otherwise with the config in force, and a
+    config changed since the release makes a new one."""
+    current = _current(app)
+    config = current.config if same_config else None
+    return _deploy(
+        appliance, app, summary=summary, image=current.image, config=config, new_release=False
+    )
+
+
+def rollback(appliance: Appliance, app: App, target: releases.Release) -> Deploy:
+    """A new release that runs `target`'s image, config, process types and app.json."""
+    return _deploy(
+        appliance,
+        app,
+        summary=f"Rollback to {target.name}",
+        image=target.image,
+        config=target.config,
+        procfile=target.procfile,
+        app_json=target.app_json,
+        rollback_of=target.number,
+    )
+
+
+def _current(app: App) -> releases.Release:
+    current = releases.current(app)
+    if current is None:
+        raise UserError(f"{app.name} has no release yet: git push it first")
+    return current
+
+
+def _deploy(
+    appliance: Appliance,
+    app: App,
+    *,
+    summary: str,
     source_dir: Path | None = None,
     rev: str | None = None,
     tree: str | None = None,
@@ -68,13 +133,10 @@ def deploy(
     rollback_of: int = 0,
     new_release: bool = True,
 ) -> Deploy:
-    """Run the whole pipeline under the app's lock. The caller holds no lock.
-
-    Without `source_dir`, `image` is deployed as is; process types and app.json then
-    come from `procfile`/`app_json` or the current release.
-    """
-    with app.lock(timeout=lock_timeout(app), what=summary):
-        recover(app, hooks, out)
+    """Run the whole pipeline under the app's lock. The caller holds no lock."""
+    out = appliance.out
+    with app.lock(timeout=app.lock_timeout(), what=summary):
+        recover(app, appliance)
         current = releases.current(app)
         deploy_id = int(app.settings.get("core", "last_deploy", 0)) + 1
         app.settings.set("core", "last_deploy", deploy_id)
@@ -85,8 +147,8 @@ def deploy(
             id=deploy_id,
             release=(numbers[-1] + 1 if numbers else 1) if new_release or not current else 0,
             new_release=new_release or current is None,
-            user=user,
-            hooks=hooks,
+            user=appliance.user,
+            appliance=appliance,
             source_dir=source_dir,
             rev=rev,
             tree=tree,
@@ -105,68 +167,61 @@ def deploy(
             job.procfile = procfile if procfile is not None else (base.procfile if base else {})
             job.app_json = app_json if app_json is not None else (base.app_json if base else {})
         state.atomic_write(app.path / MARKER, f"{deploy_id} {os.getpid()}\n")
-        hooks.event("appliance_deploy_started", deploy=job)
+        hook = appliance.hook
+        hook.appliance_deploy_started(deploy=job)
         try:
             with _signals_interrupt(job):
-                _run(job, hooks, config_given=config is not None)
+                _run(job, config_given=config is not None)
         except BaseException as exc:
             reason = str(exc) or type(exc).__name__
-            hooks.event("appliance_deploy_failed", deploy=job, error=reason)
+            hook.appliance_deploy_failed(deploy=job, error=reason)
             raise
         finally:
             (app.path / MARKER).unlink(missing_ok=True)
     return job
 
 
-def _run(job: Deploy, hooks: Hooks, config_given: bool) -> None:
+def _run(job: Deploy, config_given: bool) -> None:
     from appliance import appfiles
 
-    app, out = job.app, job.out
+    app, out, hook = job.app, job.out, job.appliance.hook
     if not config_given:
-        for found in reversed(hooks.call("appliance_container_env", deploy=job)):
+        for found in reversed(hook.appliance_container_env(deploy=job)):
             job.config.update(found or {})
         _release_changed_config(job)
     if job.source_dir is not None:
         job.procfile = appfiles.read_procfile(job.source_dir)
         job.app_json = appfiles.read_app_json(job.source_dir)
-        hooks.call("appliance_pre_build", deploy=job)
-        key = build_key(job)
-        job.image = reusable_image(job, hooks)
-        if job.image:
-            out.section("Reusing the image built from this source and settings: no build needed")
-        else:
-            choose_builder(job, hooks)
-            with job.timed("build"), builds.slot(out):
-                job.image = hooks.call("appliance_build", deploy=job)
-            if job.image is None:
-                raise UserError(f"builder {job.builder!r} is not installed or did not build")
-            remember_build(job, key)
-        hooks.call("appliance_post_build", deploy=job)
+        hook.appliance_pre_build(deploy=job)
+        job.image = hook.appliance_build_source(deploy=job)
+        if job.image is None:
+            raise UserError(f"no plugin builds source for {app.name}: see plugin:list")
+        hook.appliance_post_build(deploy=job)
     if job.image is None:
         raise UserError("nothing to deploy: no source and no image")
     job.env = dict(job.config)
-    hooks.call("appliance_pre_deploy", deploy=job)
+    hook.appliance_pre_deploy(deploy=job)
     try:
         with job.timed("start"):
-            targets = hooks.call("appliance_scheduler_start", deploy=job)
+            targets = hook.appliance_scheduler_start(deploy=job)
         if targets is None:
-            raise UserError(f"no scheduler handles {app.name}")
+            raise UserError(f"no scheduler handles {app.name}: see scheduler:report")
         job.targets = list(targets)
-        hooks.call("appliance_proxy_prepare", deploy=job)
+        hook.appliance_proxy_prepare(deploy=job)
         with job.timed("checks"):
-            hooks.call("appliance_deploy_checks", deploy=job)
+            hook.appliance_deploy_checks(deploy=job)
         with job.timed("switch"):
-            if not hooks.call("appliance_proxy_update", deploy=job):
-                raise UserError(f"no proxy handles {app.name}: is proxy-nginx disabled?")
+            if not hook.appliance_proxy_update(deploy=job):
+                raise UserError(f"no proxy handles {app.name}: see plugin:list")
     except BaseException:
         out.raise_on_broken_pipe = False
         out.section("Deploy failed: the new containers are removed, the old release serves on")
-        hooks.call("appliance_scheduler_abort", deploy=job)
+        hook.appliance_scheduler_abort(deploy=job)
         raise
     job.live = True
     out.raise_on_broken_pipe = False  # live now: finish even if the pusher has left
     _activate(job)
-    _after_switch(job, hooks)
+    _after_switch(job)
 
 
 def _release_changed_config(job: Deploy) -> None:
@@ -192,96 +247,22 @@ def _release_changed_config(job: Deploy) -> None:
     )
 
 
-def _after_switch(job: Deploy, hooks: Hooks) -> None:
+def _after_switch(job: Deploy) -> None:
     """The release is live: what fails from here on is reported, never a failed deploy."""
-    out = job.out
+    out, hook = job.out, job.appliance.hook
     try:
-        hooks.call("appliance_scheduler_retire", deploy=job)
+        hook.appliance_scheduler_retire(deploy=job)
     except UserError as exc:
         out.warn(f"the old containers could not be retired: {exc}")
-    hooks.event("appliance_post_deploy", deploy=job)
+    hook.appliance_post_deploy(deploy=job)
     try:
-        urls = [u for found in hooks.call("appliance_app_urls", app=job.app) for u in found]
+        urls = [u for found in hook.appliance_app_urls(app=job.app) for u in found]
     except UserError as exc:
         out.warn(str(exc))
         urls = []
     job.timings["total"] = time.monotonic() - job.started
     out.info("Timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in job.timings.items()))
     out.section(f"Application deployed: {urls[0] if urls else job.app.name}")
-
-
-KEEP_BUILDS = 20
-
-
-def build_key(job: Deploy) -> str | None:
-    """What a build depends on: the source tree, the config (build args, BUILDPACK_URL)
-    and every builder setting of the app and the host. Equal keys, equal images."""
-    if not job.tree:
-        return None
-    import hashlib
-    import json
-
-    def builder_tables(data: dict[str, Any]) -> dict[str, Any]:
-        tables = {
-            name: {k: v for k, v in table.items() if k != "last"}
-            for name, table in data.items()
-            if name.startswith("builder") and isinstance(table, dict)
-        }
-        return {name: table for name, table in tables.items() if table}
-
-    inputs = {
-        "tree": job.tree,
-        "config": job.config,
-        "app": builder_tables(state.read_toml(job.app.settings.path)),
-        "host": builder_tables(state.global_settings().data),
-    }
-    encoded = json.dumps(inputs, sort_keys=True, default=str).encode()
-    return hashlib.sha256(encoded).hexdigest()
-
-
-def reusable_image(job: Deploy, hooks: Hooks) -> str | None:
-    """The image an earlier deploy built from the same inputs, if still present; the
-    process types its builder found come back with it."""
-    key = build_key(job)
-    found = job.app.settings.table("builds").get(key) if key else None
-    if not isinstance(found, dict):
-        return None
-    if not hooks.call("appliance_image_exists", image=found["image"]):
-        return None
-    job.procfile = {**found.get("procfile", {}), **job.procfile}
-    return str(found["image"])
-
-
-def remember_build(job: Deploy, key: str | None) -> None:
-    if not key or not job.image:
-        return
-    built = job.app.settings.table("builds")
-    built.pop(key, None)
-    built[key] = {"image": job.image, "procfile": job.procfile}
-    job.app.settings.replace("builds", dict(list(built.items())[-KEEP_BUILDS:]))
-
-
-def detect_builders(job: Deploy, hooks: Hooks) -> list[dict[str, Any]]:
-    found = [d for d in hooks.call("appliance_builder_detect", deploy=job) if d]
-    return sorted(found, key=lambda d: (int(d.get("priority", 50)), str(d.get("builder"))))
-
-
-def choose_builder(job: Deploy, hooks: Hooks) -> None:
-    """The app's pinned builder, else the detected one with the lowest priority."""
-    app, out = job.app, job.out
-    detected = detect_builders(job, hooks)
-    pinned = app.settings.get("builder", "selected")
-    if pinned:
-        job.builder, reason = str(pinned), "pinned with builder:set"
-    elif detected:
-        job.builder, reason = str(detected[0]["builder"]), str(detected[0].get("reason", ""))
-    else:
-        raise UserError(
-            f"no builder can build {app.name}: add a Dockerfile, a .buildpacks file, or a "
-            "requirements.txt, package.json, go.mod or index.html (see builder:report)"
-        )
-    app.settings.set("builder", "last", {"builder": job.builder, "reason": reason})
-    out.section(f"Using the {job.builder} builder ({reason})")
 
 
 def _activate(job: Deploy) -> None:

@@ -192,9 +192,15 @@ def _access_fields(manifest: Path, name: str, spec: dict[str, Any]) -> dict[str,
 
 
 class Registry:
-    """The plugins of one state root: built-in first, then installed ones."""
+    """The plugins of one state root: built-in first, then installed ones.
 
-    def __init__(self) -> None:
+    `specs` is the module of hook specifications (`appliance.hookspecs`), handed in
+    by whoever builds the appliance (`appliance.boot`); without it the registry
+    routes commands but cannot fire hooks.
+    """
+
+    def __init__(self, specs: types.ModuleType | None = None) -> None:
+        self.specs = specs
         self.plugins: dict[str, Plugin] = {}
         disabled = set(state.read_toml(state.root() / "plugins.toml").get("disabled", []))
         for folder, builtin in ((builtin_dir(), True), (installed_dir(), False)):
@@ -246,9 +252,11 @@ class Registry:
     @property
     def pm(self) -> Any:
         if self._pm is None:
-            from appliance.markers import plugin_manager
+            if self.specs is None:
+                raise PluginError("this registry was built without hook specifications")
+            from appliance.manager import plugin_manager
 
-            self._pm = plugin_manager()
+            self._pm = plugin_manager(self.specs)
             if os.environ.get("APPLIANCE_TRACE_PLUGINS"):
                 self._pm.add_hookcall_monitoring(_trace_before, _trace_after)
         return self._pm
@@ -352,7 +360,7 @@ def _trigger_plugin(plugin: Plugin, hook: str, exe: Path, argnames: tuple[str, .
     function is compiled with the spec's own (identifier-checked) names.
     """
     from appliance import triggers
-    from appliance.hookspecs import hookimpl
+    from appliance.markers import hookimpl
 
     if not all(name.isidentifier() for name in (hook, *argnames)):
         raise PluginError(f"hook {hook!r} has unusable argument names")

@@ -99,3 +99,27 @@ def require_current(app: App) -> Release:
     if release is None:
         raise UserError(f"{app.name} has not been deployed yet: git push it first")
     return release
+
+
+KEEP_DEFAULT = 5
+"""Releases whose images are kept, unless the app sets another number (`set_keep`)."""
+
+
+def keep(app: App) -> int:
+    """How many of the last releases keep their images (the ledger's own setting)."""
+    return int(app.settings.get("releases", "keep", KEEP_DEFAULT))
+
+
+def set_keep(app: App, count: int | None) -> None:
+    """Keep the images of the last `count` releases; None: the default."""
+    if count is None:
+        app.settings.unset("releases", "keep")
+    else:
+        app.settings.set("releases", "keep", int(count))
+
+
+def images_kept(app: App) -> set[str]:
+    """The images a cleanup must leave: the last `keep(app)` releases' and the live one."""
+    wanted = {r.image for r in all_releases(app)[-keep(app):]}
+    wanted.add(str(app.settings.get("core", "image", "")))
+    return wanted

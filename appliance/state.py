@@ -159,6 +159,19 @@ class App:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "path": str(self.path)}
 
+    def lock_timeout(self) -> float | None:
+        """How long a command waits for the app's lock: `core.lock_timeout` of the app
+        (apps:set), else of the host, else 600 s; 0 or none waits forever."""
+        configured = self.settings.get("core", "lock_timeout")
+        if configured is None:
+            configured = global_settings().get("core", "lock_timeout", 600)
+        return float(configured) if configured else None
+
+    def command_lock(self, what: str) -> contextlib.AbstractContextManager[None]:
+        """The app's lock for a command that changes it, waiting `lock_timeout()`:
+        serialises it with deploys and other commands of the app."""
+        return self.lock(timeout=self.lock_timeout(), what=what)
+
     @contextlib.contextmanager
     def lock(
         self, timeout: float | None = None, what: str = "", announce: bool = True

@@ -17,7 +17,9 @@ from appliance.errors import UserError
 _NGINX_SAFE = re.compile(r"^[A-Za-z0-9._:/\[\]*~^$-]+$")
 
 
-def builtin_dir() -> Path:
+def templates_dir() -> Path:
+    """The built-in templates: `templates/` of a checkout, else the installed package
+    data (`nginx/`, `build/`, `system/`: the root helpers install.sh installs)."""
     top = Path(__file__).resolve().parent.parent
     if (top / "pyproject.toml").is_file() and (top / "templates").is_dir():
         return top / "templates"
@@ -42,7 +44,7 @@ def render(name: str, overrides_for: str | None = None, **context: Any) -> str:
     search = []
     if overrides_for:
         search.append(state.root() / "apps" / overrides_for / "templates")
-    search += [state.root() / "templates", builtin_dir()]
+    search += [state.root() / "templates", templates_dir()]
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in search]),
         undefined=jinja2.StrictUndefined,

@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from appliance.hookspecs import hookimpl
-from appliance.state import App
+from appliance.api import App, hookimpl
 
 
 @hookimpl(trylast=True)

@@ -1,23 +1,21 @@
 from typing import Any
 
-from appliance import lifecycle, recovery, state, validate
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Context, UserError, validate
 
 MAX_LOCK_TIMEOUT = 86400  # seconds a command waits for the app's lock
 
 
 def create(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app"))
-    app = lifecycle.create_app(ns.app, ctx.hooks, ctx.out, ctx.user)
+    app = api.create_app(ctx.appliance, ns.app)
     ctx.out.section(f"Created {app.name}")
     return 0
 
 
 def list_apps(ctx: Context) -> int:
     ctx.parse(formats=True)
-    names = state.app_names()
+    names = api.app_names()
     visible = ctx.access.visible_apps()
     if visible is not None:
         names = [name for name in names if name in visible]
@@ -32,16 +30,16 @@ def list_apps(ctx: Context) -> int:
 
 def _report(ctx: Context, app: App) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    for section in reversed(ctx.hooks.call("appliance_app_report", app=app)):
+    for section in reversed(ctx.appliance.hook.appliance_app_report(app=app)):
         fields.update(section or {})
     return fields
 
 
 def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
-    apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in state.app_names()]
+    apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in api.app_names()]
     for app in apps:
-        recovery.recover_if_idle(app, ctx.hooks, ctx.out)
+        api.recover_if_idle(app, ctx.appliance)
     reports = {app.name: _report(ctx, app) for app in apps}
     if ctx.out.json:
         keyed = {
@@ -67,7 +65,7 @@ def destroy(ctx: Context) -> int:
     ):
         raise UserError("confirmation did not match; nothing destroyed")
     ctx.out.section(f"Destroying {app.name}")
-    lifecycle.destroy_app(app, ctx.hooks, ctx.out)
+    api.destroy_app(ctx.appliance, app)
     ctx.out.section(f"Destroyed {app.name}")
     return 0
 

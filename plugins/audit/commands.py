@@ -1,8 +1,7 @@
 from collections import deque
 from typing import Any
 
-from appliance import audit, validate
-from appliance.command import Context
+from appliance.api import Context, audit, validate
 
 MAX_RECORDS = 10_000
 
@@ -17,7 +16,7 @@ def log(ctx: Context) -> int:
     app = validate.app_name(ns.app) if ns.app is not None else None
     key = ns.key if ns.key is None or ns.key.startswith("local:") else validate.key_name(ns.key)
     if not 0 < ns.n <= MAX_RECORDS:
-        from appliance.errors import UserError
+        from appliance.api import UserError
 
         raise UserError(f"-n must be between 1 and {MAX_RECORDS}")
     newest: deque[dict[str, Any]] = deque(maxlen=ns.n)

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance import state
-from appliance.errors import UserError
-from appliance.hookspecs import hookimpl
+from appliance import api
+from appliance.api import UserError, hookimpl
 
 if TYPE_CHECKING:
-    from appliance.deploy import Deploy
+    from appliance.api import Deploy
 
 NAME = "auto"
 PRIORITY = 90
@@ -71,7 +70,7 @@ def appliance_build(deploy: Deploy) -> str | None:
     )
     # Kept beside the saved Dockerfile, not in app.toml: builder settings there are
     # inputs of the build (the core reuses an image when they are unchanged).
-    state.write_toml(
+    api.write_toml(
         dockerfile.last_path(app),
         {
             "language": plan.language,

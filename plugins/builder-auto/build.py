@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import shutil
 
-from appliance import builds, state, tree
-from appliance.deploy import Deploy
-from appliance.errors import UserError
+from appliance import api
+from appliance.api import Deploy, UserError, builds, tree
 
 from . import detect, dockerfile
 
@@ -44,7 +43,7 @@ def prepare(deploy: Deploy, plan: detect.Plan) -> dockerfile.Rendered:
     # The revision goes in the saved copy only: in the build context it would make
     # every push miss Docker's cache from the first `COPY . ` on.
     header = f"# Built from {deploy.rev[:12]}\n" if deploy.rev else ""
-    state.atomic_write(dockerfile.saved_path(app), header + rendered.text)
+    api.atomic_write(dockerfile.saved_path(app), header + rendered.text)
     return rendered
 
 

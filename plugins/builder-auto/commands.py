@@ -8,10 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from appliance import builds, cabundle, hostenv, state, tree
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Context, UserError, builds, cabundle, hostenv, tree
 
 from . import detect, dockerfile
 
@@ -112,7 +110,7 @@ def set_base(ctx: Context) -> int:
 
     ns = ctx.parse(configure)
     key = dockerfile.base_key(ns.language)
-    settings = state.global_settings()
+    settings = api.global_settings()
     if not ns.image:
         settings.unset(dockerfile.TABLE, key)
         default = dockerfile.DEFAULT_BASES[ns.language]
@@ -174,7 +172,7 @@ def _data(app: App | None) -> dict[str, Any]:
         "proxy": proxies,
     }
     if app is not None:
-        last = state.read_toml(dockerfile.last_path(app))
+        last = api.read_toml(dockerfile.last_path(app))
         data.update(
             language=app.settings.get(dockerfile.TABLE, "language"),
             last_build=last or None,

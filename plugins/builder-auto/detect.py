@@ -16,8 +16,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from appliance import tree
-from appliance.errors import UserError
+from appliance.api import UserError, tree
 
 from . import go, node, python, static
 from .node import LOCKFILES

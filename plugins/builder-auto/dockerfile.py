@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from appliance import state, templates
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, UserError
 
 from .detect import Plan
 
@@ -74,7 +73,7 @@ def _setting(app: App | None, key: str) -> tuple[Any, str]:
         value = app.settings.get(TABLE, key)
         if value is not None:
             return value, "app"
-    value = state.global_settings().get(TABLE, key)
+    value = api.global_settings().get(TABLE, key)
     if value is not None:
         return value, "global"
     return None, "default"
@@ -132,7 +131,7 @@ def render(app: App, plan: Plan, *, ca: bool, eject: bool = False, header: str =
     found = {name: base_image(app, name, plan) for name in names}
     bases = {name: image for name, (image, _) in found.items()}
     ca = ca and not eject and plan.language not in NO_DEPENDENCIES
-    text = templates.render(
+    text = api.render(
         f"build/{plan.language}.Dockerfile.j2",
         overrides_for=app.name,
         app=app.name,

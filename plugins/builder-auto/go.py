@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from appliance import tree
-from appliance.errors import UserError
+from appliance.api import UserError, tree
 
 from .plan import NOT_STARTABLE, SAFE_NAME, Plan, sh
 

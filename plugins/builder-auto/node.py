@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from appliance import tree
-from appliance.errors import UserError
+from appliance.api import UserError, tree
 
 from .plan import NOT_STARTABLE, SAFE_PATH, VERSION, Plan, read_json, sh
 

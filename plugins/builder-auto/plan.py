@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from appliance import tree
-from appliance.errors import UserError
+from appliance.api import UserError, tree
 
 # A relative path inside the source: no "..", no leading "/" or "-", plain characters.
 SAFE_PATH = re.compile(r"^(?!-)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*$")

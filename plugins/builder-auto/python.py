@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from appliance import tree
-from appliance.errors import UserError
+from appliance.api import UserError, tree
 
 from .plan import NOT_STARTABLE, SAFE_PATH, Plan, first_line, read_toml, sh
 

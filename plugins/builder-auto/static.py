@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appliance import tree
-from appliance.errors import UserError
+from appliance.api import UserError, tree
 
 from .plan import SAFE_PATH, Plan, first_line, sh
 

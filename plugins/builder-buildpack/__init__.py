@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance.errors import UserError
-from appliance.hookspecs import hookimpl
+from appliance.api import UserError, hookimpl
 
 from . import sources
 
 if TYPE_CHECKING:
-    from appliance.deploy import Deploy
+    from appliance.api import Deploy
 
 NAME = "buildpack"
 PRIORITY = 20

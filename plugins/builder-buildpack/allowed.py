@@ -18,8 +18,8 @@ import os
 import re
 from pathlib import Path
 
-from appliance import netcheck, state
-from appliance.errors import UserError
+from appliance import api
+from appliance.api import UserError, netcheck
 
 from .sources import TABLE, Buildpack
 
@@ -32,17 +32,17 @@ ALLOW_HOST = "sudo appliance buildpacks:set-global private-hosts HOST[,HOST...]"
 
 
 def local_dirs() -> list[str]:
-    return [str(d) for d in state.global_settings().get(TABLE, "local_dirs", []) or []]
+    return [str(d) for d in api.global_settings().get(TABLE, "local_dirs", []) or []]
 
 
 def private_hosts() -> list[str]:
-    return [str(h) for h in state.global_settings().get(TABLE, "private_hosts", []) or []]
+    return [str(h) for h in api.global_settings().get(TABLE, "private_hosts", []) or []]
 
 
 def _forbidden() -> list[Path]:
     """The state root and the storage base, resolved."""
-    base = state.global_settings().get("storage", "base", STORAGE_DEFAULT_BASE)
-    return [Path(os.path.realpath(state.root())), Path(os.path.realpath(str(base)))]
+    base = api.global_settings().get("storage", "base", STORAGE_DEFAULT_BASE)
+    return [Path(os.path.realpath(api.root())), Path(os.path.realpath(str(base)))]
 
 
 def _overlaps(real: Path, other: Path) -> bool:

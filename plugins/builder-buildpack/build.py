@@ -26,10 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from appliance import builds
-from appliance.deploy import Deploy
-from appliance.errors import UserError
-from appliance.output import Output
+from appliance.api import Deploy, Output, UserError, builds
 
 from . import fetch, sources
 from .session import Session

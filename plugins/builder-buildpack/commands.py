@@ -8,10 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from appliance import state
-from appliance.command import Context
-from appliance.errors import Conflict, NotFound, UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Conflict, Context, NotFound, UserError
 
 from . import allowed, sources
 
@@ -125,7 +123,7 @@ def set_stack(ctx: Context) -> int:
         raise UserError("usage: buildpacks:set-stack [APP] IMAGE, or [APP] --unset", code=2)
     image = None if ns.unset else sources.image_ref(words.pop())
     app = App(words[0]).require() if words else None
-    settings = app.settings if app else state.global_settings()
+    settings = app.settings if app else api.global_settings()
     whose = app.name if app else "the host"
     if image is None:
         settings.unset(sources.TABLE, "stack")
@@ -221,7 +219,7 @@ def set_global(ctx: Context) -> int:
         p.add_argument("value", nargs="?", metavar="ENTRY[,ENTRY...]")
 
     ns = ctx.parse(configure)
-    settings = state.global_settings()
+    settings = api.global_settings()
     key = GLOBAL_KEYS[ns.key]
     if ns.value is None:
         settings.unset(sources.TABLE, key)

@@ -16,9 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance import builds, dockerfile_runs, validate
-from appliance.deploy import Deploy
-from appliance.errors import UserError
+from appliance.api import Deploy, UserError, builds, dockerfile_runs, validate
 
 from . import sources
 from .sources import Buildpack

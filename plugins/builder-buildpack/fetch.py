@@ -15,9 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from appliance import builds, hostenv
-from appliance.errors import UserError
-from appliance.output import Output
+from appliance.api import Output, UserError, builds, hostenv
 
 from .allowed import check_local, check_remote
 from .sources import Buildpack, mask

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from appliance.errors import UserError
+from appliance.api import UserError
 
 WANTED = ("config_vars", "default_process_types")
 _TOP = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*:(?:\s+(?P<rest>.*?))?\s*$")

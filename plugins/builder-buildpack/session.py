@@ -7,8 +7,7 @@ from __future__ import annotations
 import contextlib
 import threading
 
-from appliance import validate
-from appliance.errors import UserError
+from appliance.api import UserError, validate
 
 from . import release, sources
 from .container import BUILT_BY, CACHE, ENV_DIR, LABELS, LAUNCHER, WORK, BuildContainer

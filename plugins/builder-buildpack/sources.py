@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from appliance import state, tree
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, UserError, tree
 
 TABLE = "builder-buildpack"
 DEFAULT_STACK = "heroku/heroku:24-build"
@@ -235,7 +234,7 @@ def stack(app: App) -> tuple[str, str]:
     own = app.settings.get(TABLE, "stack")
     if own:
         return str(own), "app"
-    host = state.global_settings().get(TABLE, "stack")
+    host = api.global_settings().get(TABLE, "stack")
     if host:
         return str(host), "global"
     return DEFAULT_STACK, "default"

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance import builds, tree
-from appliance.errors import UserError
-from appliance.hookspecs import hookimpl
+from appliance.api import UserError, builds, hookimpl, tree
 
 from . import buildkit
 
 if TYPE_CHECKING:
-    from appliance.deploy import Deploy
+    from appliance.api import Deploy
 
 NAME = "dockerfile"
 

@@ -22,9 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from appliance import builds, dockerfile_runs, hostenv, tree
-from appliance.errors import UserError
-from appliance.output import Output
+from appliance.api import Output, UserError, builds, dockerfile_runs, hostenv, tree
 
 CA_TARGET = "/etc/ssl/certs/ca-certificates.crt"
 CA_ENV = (

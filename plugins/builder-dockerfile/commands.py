@@ -1,10 +1,7 @@
 from pathlib import PurePosixPath
 from typing import Any
 
-from appliance import validate
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance.api import App, Context, UserError, validate
 
 
 def set_option(ctx: Context) -> int:

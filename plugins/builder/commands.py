@@ -1,10 +1,8 @@
 import re
 from typing import Any
 
-from appliance import builds, cabundle, state
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Context, UserError, builds, cabundle
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 _MEMORY = re.compile(r"^\d{1,6}[kmg]$")
@@ -68,7 +66,7 @@ def set_global(ctx: Context) -> int:
         p.add_argument("value", nargs="?")
 
     ns = ctx.parse(configure)
-    settings = state.global_settings()
+    settings = api.global_settings()
     key = GLOBAL_KEYS[ns.key]
     table = builds.LIMITS_TABLE if key in LIMIT_KEYS else "builder"
     if ns.value is None:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from appliance import releases
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance.api import App, Context, UserError, releases
 
 from . import report as reporting
 from . import runner, settings, spec
@@ -86,7 +83,7 @@ def run(ctx: Context) -> int:
     app = App(ns.app).require()
     types = settings.parse_types(ns.process or ns.types)
     release = releases.require_current(app)
-    found = ctx.hooks.call("appliance_app_containers", app=app)
+    found = ctx.appliance.hook.appliance_app_containers(app=app)
     if found is None:
         raise UserError(f"no scheduler reports the containers of {app.name}")
     containers = [c for c in found if types is None or c.process in types]
@@ -94,7 +91,9 @@ def run(ctx: Context) -> int:
         only = f" of {', '.join(types)}" if types else ""
         raise UserError(f"{app.name} has no running containers{only}")
     declared = spec.declared(release.app_json)
-    checker = runner.Runner(app, ctx.hooks, ctx.out, host=runner.first_domain(ctx.hooks, app))
+    checker = runner.Runner(
+        app, ctx.appliance.hook, ctx.out, host=runner.first_domain(ctx.appliance.hook, app)
+    )
     for process, group in runner.group(containers).items():
         status = settings.status(app, process)
         if status != "enabled":

@@ -19,9 +19,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from appliance import tree
-from appliance.deploy import Deploy
-from appliance.errors import UserError
+from appliance.api import Deploy, UserError, tree
 
 from . import spec
 

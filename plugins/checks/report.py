@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance import releases
-from appliance.errors import UserError
-from appliance.state import App
+from appliance.api import App, UserError, releases
 
 from . import settings, spec
 

@@ -16,10 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from appliance.deploy import Container, Deploy
-from appliance.errors import UserError
-from appliance.output import INDENT, Output
-from appliance.state import App
+from appliance.api import INDENT, App, Container, Deploy, Output, UserError
 
 from . import probes, settings, spec
 from .probes import Outcome
@@ -27,10 +24,10 @@ from .probes import Outcome
 LOG_LINES = 20
 
 
-class HookCaller(Protocol):
-    """What the runner needs of `appliance.hooks.Hooks`."""
+class HookRelay(Protocol):
+    """What the runner needs of `appliance.hook`: the container hooks."""
 
-    def call(self, name: str, **kwargs: Any) -> Any: ...
+    def __getattr__(self, name: str) -> Any: ...
 
 
 class CheckFailed(UserError):
@@ -40,7 +37,7 @@ class CheckFailed(UserError):
 @dataclass
 class Runner:
     app: App
-    hooks: HookCaller
+    hook: HookRelay
     out: Output
     host: str | None = None  # the Host header of HTTP checks: the app's first domain
     sleep: Callable[[float], None] = field(default=time.sleep)
@@ -124,8 +121,7 @@ class Runner:
 
     def _command(self, container: Container, check: spec.Check) -> Outcome:
         def run() -> Any:
-            return self.hooks.call(
-                "appliance_container_exec",
+            return self.hook.appliance_container_exec(
                 app=self.app,
                 container=container,
                 command=list(check.command),
@@ -170,13 +166,13 @@ class Runner:
     # --- container facts -------------------------------------------------------
 
     def state(self, container: Container) -> dict[str, Any] | None:
-        found = self.hooks.call("appliance_container_state", app=self.app, container=container)
+        found = self.hook.appliance_container_state(app=self.app, container=container)
         return dict(found) if found is not None else None
 
     def logs(self, container: Container) -> str:
         try:
-            text = self.hooks.call(
-                "appliance_container_logs", app=self.app, container=container, lines=LOG_LINES
+            text = self.hook.appliance_container_logs(
+                app=self.app, container=container, lines=LOG_LINES
             )
         except UserError as exc:
             return f"(no log: {exc})"
@@ -268,8 +264,8 @@ def _within(timeout: float, work: Callable[[], Any]) -> Any:
     return box.get("value")
 
 
-def first_domain(hooks: HookCaller, app: App) -> str | None:
-    for domains in hooks.call("appliance_app_domains", app=app) or []:
+def first_domain(hook: HookRelay, app: App) -> str | None:
+    for domains in hook.appliance_app_domains(app=app) or []:
         for domain in domains or []:
             return str(domain)
     return None
@@ -287,11 +283,9 @@ def check_deploy(deploy: Deploy) -> None:
     enabled, with app.json's checks for that type or the default ones."""
     if not deploy.containers:
         return
-    if deploy.hooks is None:
-        raise UserError("checks: this deploy carries no hooks to reach its containers")
-    app = deploy.app
+    app, hook = deploy.app, deploy.appliance.hook
     declared = spec.declared(deploy.app_json)
-    runner = Runner(app, deploy.hooks, deploy.out, host=first_domain(deploy.hooks, app))
+    runner = Runner(app, hook, deploy.out, host=first_domain(hook, app))
     for process, containers in group(deploy.containers).items():
         status = settings.status(app, process)
         if status != "enabled":

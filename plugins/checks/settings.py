@@ -10,9 +10,7 @@ the default uptime, and how long old containers drain.
 
 from __future__ import annotations
 
-from appliance import releases, validate
-from appliance.errors import UserError
-from appliance.state import App
+from appliance.api import App, UserError, releases, validate
 
 TABLE = "checks"
 ALL = "_all_"

@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from appliance import validate
-from appliance.errors import UserError
+from appliance.api import UserError, validate
 
 TYPES = ("startup", "readiness", "liveness")  # also the order they run in
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")

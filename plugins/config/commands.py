@@ -4,9 +4,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from appliance.command import Context
-from appliance.errors import NotFound, UserError
-from appliance.state import App
+from appliance.api import App, Context, NotFound, UserError
 
 from . import dotenv, store
 
@@ -48,15 +46,15 @@ def _change(
     told not to. A failed deploy puts the old vars back: what is stored is what runs.
     Global vars are only saved: each app picks them up at its next deploy."""
     if app is None:
-        from appliance import state
+        from appliance import api
 
-        with state.lock_file(state.root() / "global-env.lock", "global config", timeout=60):
+        with api.lock_file(api.root() / "global-env.lock", "global config", timeout=60):
             store.save(None, update(store.load(None)))
         ctx.out.info(GLOBAL_NOTE)
         return
-    from appliance import pipeline, releases  # only changes deploy: config:get stays light
+    from appliance.api import redeploy, releases  # only changes deploy: config:get stays light
 
-    with app.lock(timeout=pipeline.lock_timeout(app), what=summary):
+    with app.command_lock(summary):
         before = store.load(app)
         after = update(before)
         store.save(app, after)
@@ -65,9 +63,7 @@ def _change(
             ctx.out.info("Saved; they apply from the next deploy" if current else "Saved")
             return
         try:
-            pipeline.deploy(
-                app, ctx.hooks, ctx.out, user=ctx.user, summary=summary, image=current.image
-            )
+            redeploy(ctx.appliance, app, summary=summary)
         except BaseException:
             store.save(app, before)
             raise

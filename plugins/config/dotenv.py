@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from appliance.errors import UserError
+from appliance.api import UserError
 
 from . import store
 

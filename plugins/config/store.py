@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appliance import state, validate
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, UserError, validate
 
 
 def path(app: App) -> Path:
@@ -18,18 +17,18 @@ def path(app: App) -> Path:
 
 
 def global_path() -> Path:
-    return state.root() / "global-env.toml"
+    return api.root() / "global-env.toml"
 
 
 def load(app: App | None) -> dict[str, str]:
     """The app's own vars; with None, the global ones."""
-    found = state.read_toml(path(app) if app else global_path()).get("vars", {})
+    found = api.read_toml(path(app) if app else global_path()).get("vars", {})
     return {str(k): str(v) for k, v in found.items()}
 
 
 def save(app: App | None, values: dict[str, str]) -> None:
     target = path(app) if app else global_path()
-    state.write_toml(target, {"vars": dict(sorted(values.items()))}, mode=0o600)
+    api.write_toml(target, {"vars": dict(sorted(values.items()))}, mode=0o600)
 
 
 def merged(app: App) -> dict[str, str]:

@@ -7,10 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from appliance import releases
-from appliance.command import Context
-from appliance.errors import NotFound
-from appliance.state import App
+from appliance.api import App, Context, NotFound, releases
 
 from . import entries, runner
 
@@ -74,7 +71,7 @@ def run_entry(ctx: Context) -> int:
     app = App(ns.app).require()
     entry = _find(app, ns.id)
     ctx.out.section(f"Running cron entry {entry.id} of {app.name}: {entry.command}")
-    return runner.run(app, entry, ctx.hooks, trigger=f"cron:run by {ctx.user}", echo=sys.stdout)
+    return runner.run(app, entry, ctx.appliance, trigger=f"cron:run by {ctx.user}", echo=sys.stdout)
 
 
 def logs(ctx: Context) -> int:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.errors import UserError
+from appliance.api import UserError
 
 from . import schedule as sched
 

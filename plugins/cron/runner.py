@@ -13,12 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from appliance import releases, state
-from appliance.deploy import Deploy
-from appliance.errors import Conflict, NotFound, UserError
-from appliance.hooks import Hooks
-from appliance.output import Output
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Appliance, Conflict, Deploy, NotFound, Output, UserError, releases
 
 from .entries import Entry
 
@@ -68,7 +64,9 @@ def entry_lock(app: App, entry_id: str) -> Iterator[None]:
         os.close(fd)
 
 
-def run(app: App, entry: Entry, hooks: Hooks, trigger: str, echo: TextIO | None = None) -> int:
+def run(
+    app: App, entry: Entry, appliance: Appliance, trigger: str, echo: TextIO | None = None
+) -> int:
     """Run `entry` now and wait for it; returns its exit status (1 when it could not
     start, with the reason in its log)."""
     with entry_lock(app, entry.id):
@@ -90,27 +88,27 @@ def run(app: App, entry: Entry, hooks: Hooks, trigger: str, echo: TextIO | None 
         with open(log_path, "w") as log:
             out = RunOutput(log, echo)
             try:
-                code = _run_oneoff(app, entry, hooks, out, trigger)
+                code = _run_oneoff(app, entry, appliance.with_output(out), trigger)
             except UserError as exc:
                 out.raw(f"cron: {exc}")
                 meta["error"] = str(exc)
                 code = 1
         meta.update(exit_code=code, seconds=round(time.time() - started, 2))
-        state.atomic_write(log_path.with_suffix(".json"), json.dumps(meta) + "\n")
+        api.atomic_write(log_path.with_suffix(".json"), json.dumps(meta) + "\n")
         prune(folder)
         return code
 
 
-def _run_oneoff(app: App, entry: Entry, hooks: Hooks, out: Output, trigger: str) -> int:
+def _run_oneoff(app: App, entry: Entry, appliance: Appliance, trigger: str) -> int:
     app.settings.reload()
     release = releases.require_current(app)
     job = Deploy(
         app=app,
-        out=out,
+        out=appliance.out,
         id=int(app.settings.get("core", "deploy", 0) or 0),
         release=release.number,
         user=trigger,
-        hooks=hooks,
+        appliance=appliance,
         new_release=False,
         image=release.image,
         summary=f"cron {entry.id}",
@@ -119,7 +117,7 @@ def _run_oneoff(app: App, entry: Entry, hooks: Hooks, out: Output, trigger: str)
         procfile=dict(release.procfile),
         app_json=dict(release.app_json),
     )
-    result = hooks.call("appliance_run_oneoff", deploy=job, command=entry.command, commit=False)
+    result = appliance.hook.appliance_run_oneoff(deploy=job, command=entry.command, commit=False)
     if result is None:
         raise UserError(f"no scheduler runs one-off containers for {app.name}")
     return int(result.get("exit_code", 1))

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from appliance.errors import UserError
+from appliance.api import UserError
 
 ALIASES = {
     "@yearly": "0 0 1 1 *",

@@ -6,12 +6,8 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from appliance import releases, state
-from appliance.errors import Conflict, NotFound, UserError
-from appliance.hooks import Hooks
-from appliance.output import Output
-from appliance.plugins import Registry
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Conflict, NotFound, Output, UserError, releases
 
 from . import entries, runner
 
@@ -42,7 +38,7 @@ class Ticker:
         """Start every entry due in the minutes since the last tick; returns them."""
         minutes = self.minutes(now or datetime.now())
         started = []
-        for name in state.app_names():
+        for name in api.app_names():
             app = App(name)
             try:
                 release = releases.current(app)
@@ -62,7 +58,9 @@ class Ticker:
     def run(self, app: App, entry: entries.Entry) -> None:
         out = Output(stream=self.daemon.stream)
         try:
-            code = runner.run(app, entry, Hooks(Registry(), out), trigger="schedule")
+            assert self.daemon.appliance is not None
+            appliance = self.daemon.appliance.with_output(out)
+            code = runner.run(app, entry, appliance, trigger="schedule")
         except Conflict as exc:
             self.daemon.log(f"{exc}: this run is skipped")
             return

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance.hookspecs import hookimpl
-from appliance.state import App
+from appliance.api import App, hookimpl
 
 from . import store
 
 if TYPE_CHECKING:
-    from appliance.deploy import Deploy
+    from appliance.api import Deploy
 
 
 @hookimpl

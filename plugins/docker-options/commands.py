@@ -4,10 +4,7 @@ Options are parsed by hand, not with argparse: they look like flags themselves."
 
 from __future__ import annotations
 
-from appliance import pipeline
-from appliance.command import Context
-from appliance.errors import NotFound, UserError
-from appliance.state import App
+from appliance.api import App, Context, NotFound, UserError
 
 from . import parse, store
 
@@ -34,7 +31,7 @@ def add(ctx: Context) -> int:
             f"{', '.join(reaching)} reaches into the host: run it on the host "
             f"(sudo appliance docker-options:add ...), not over SSH"
         )
-    with app.lock(timeout=pipeline.lock_timeout(app), what="docker-options:add"):
+    with app.command_lock("docker-options:add"):
         for phase in phases:
             found = store.options(app, phase)
             store.save(app, phase, [*found, *(o for o in wanted if o not in found)])
@@ -47,7 +44,7 @@ def add(ctx: Context) -> int:
 def remove(ctx: Context) -> int:
     app, phases, words = _args(ctx, "APP build|deploy|run[,...] OPTION...")
     gone = parse.parse(words)
-    with app.lock(timeout=pipeline.lock_timeout(app), what="docker-options:remove"):
+    with app.command_lock("docker-options:remove"):
         for phase in phases:
             found = store.options(app, phase)
             missing = [str(o) for o in gone if o not in found]
@@ -63,7 +60,7 @@ def clear(ctx: Context) -> int:
         raise UserError("usage: appliance docker-options:clear APP [build|deploy|run]", code=2)
     app = App(ctx.args[0]).require()
     phases = parse.phases(ctx.args[1]) if len(ctx.args) == 2 else list(parse.PHASES)
-    with app.lock(timeout=pipeline.lock_timeout(app), what="docker-options:clear"):
+    with app.command_lock("docker-options:clear"):
         for phase in phases:
             store.save(app, phase, [])
     ctx.out.section(f"Docker options of {app.name} cleared ({', '.join(phases)}); {APPLIES}")

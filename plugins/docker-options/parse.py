@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.errors import UserError
+from appliance.api import UserError
 
 from . import policy
 

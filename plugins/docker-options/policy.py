@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from appliance.errors import UserError
+from appliance.api import UserError
 
 # Every capability the Linux kernel defines (capabilities(7)), without CAP_.
 KNOWN_CAPS = frozenset({

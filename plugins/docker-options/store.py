@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from appliance.state import App
+from appliance.api import App
 
 if TYPE_CHECKING:
     from .parse import Option
@@ -19,7 +19,7 @@ def stored(app: App, phase: str) -> list[str]:
 def options(app: App, phase: str) -> list[Option]:
     """The stored options, checked again: one kept by an older version (or edited into
     app.toml) that the allow-lists now refuse stops the container, with a way out."""
-    from appliance.errors import UserError
+    from appliance.api import UserError
 
     from .parse import from_text
 

@@ -3,13 +3,12 @@
 import socket
 from typing import Any
 
-from appliance import state, validate
-from appliance.hookspecs import hookimpl
-from appliance.state import App
+from appliance import api
+from appliance.api import App, hookimpl, validate
 
 
 def global_domain() -> str:
-    configured = state.global_settings().get("domains", "global")
+    configured = api.global_settings().get("domains", "global")
     if configured:
         return str(configured)
     try:

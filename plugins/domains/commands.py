@@ -1,5 +1,5 @@
-from appliance import state, validate
-from appliance.command import Context
+from appliance import api
+from appliance.api import Context, validate
 
 from . import global_domain
 
@@ -7,7 +7,7 @@ from . import global_domain
 def set_global(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("domain"))
     domain = validate.domain(ns.domain)
-    state.global_settings().set("domains", "global", domain)
+    api.global_settings().set("domains", "global", domain)
     ctx.out.section(f"Global domain set to {domain}")
     ctx.out.info("Apps answer at APP." + domain + " from their next deploy")
     return 0
@@ -15,7 +15,7 @@ def set_global(ctx: Context) -> int:
 
 def report(ctx: Context) -> int:
     ctx.parse(formats=True)
-    configured = state.global_settings().get("domains", "global")
+    configured = api.global_settings().get("domains", "global")
     data = {"global": global_domain(), "configured": bool(configured)}
     if ctx.out.json:
         ctx.out.data(data)

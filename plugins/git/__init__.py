@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from appliance.hookspecs import hookimpl
-from appliance.output import Output
-from appliance.state import App
+from appliance.api import App, Output, hookimpl
 
 from . import repo
 

@@ -15,7 +15,7 @@ import sys
 import tarfile
 from pathlib import Path, PurePosixPath
 
-from appliance.errors import UserError
+from appliance.api import UserError
 
 from . import fetch
 

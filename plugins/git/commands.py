@@ -7,10 +7,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from appliance import pipeline, validate
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Context, UserError, validate
 
 from . import repo
 
@@ -53,15 +51,8 @@ def _receive(ctx: Context, app: App) -> None:
             source = Path(tmp)
             repo.extract(repo.repo_path(app), new, source)
             tree = repo.tree_of(repo.repo_path(app), new)
-            pipeline.deploy(
-                app,
-                ctx.hooks,
-                ctx.out,
-                user=ctx.user,
-                source_dir=source,
-                rev=new,
-                tree=tree,
-                summary=f"Deploy {new[:7]}",
+            api.deploy_source(
+                ctx.appliance, app, source, summary=f"Deploy {new[:7]}", rev=new, tree=tree
             )
 
 
@@ -178,16 +169,16 @@ def report(ctx: Context) -> int:
 def _app_for_deploy(ctx: Context, name: str) -> App:
     app = App(name)
     if not app.exists():
-        from appliance import lifecycle
+        from appliance import api
 
-        lifecycle.create_app(app.name, ctx.hooks, ctx.out, ctx.user)
+        api.create_app(ctx.appliance, app.name)
         ctx.out.section(f"Created app {app.name}")
     return app
 
 
 def from_image(ctx: Context) -> int:
     """Deploy an image as it is; its Procfile and app.json are used when present."""
-    from appliance import appfiles
+    from appliance import api
 
     def configure(p: Any) -> None:
         p.add_argument("app")
@@ -198,18 +189,16 @@ def from_image(ctx: Context) -> int:
         not_anothers_image(ns.image, ns.app)
     app = _app_for_deploy(ctx, ns.app)
     ctx.out.section(f"Deploying image {ns.image} to {app.name}")
-    files = ctx.hooks.call("appliance_image_prepare", image=ns.image)
+    files = ctx.appliance.hook.appliance_image_prepare(image=ns.image)
     if files is None:
         raise UserError("no installed plugin can fetch images")
-    procfile = appfiles.parse_procfile(files["procfile"]) if files.get("procfile") else {}
-    app_json = appfiles.parse_app_json(files["app_json"]) if files.get("app_json") else {}
-    pipeline.deploy(
+    procfile = api.parse_procfile(files["procfile"]) if files.get("procfile") else {}
+    app_json = api.parse_app_json(files["app_json"]) if files.get("app_json") else {}
+    api.deploy_image(
+        ctx.appliance,
         app,
-        ctx.hooks,
-        ctx.out,
-        user=ctx.user,
+        ns.image,
         summary=f"Deploy image {ns.image}",
-        image=ns.image,
         procfile=procfile,
         app_json=app_json,
     )
@@ -250,13 +239,11 @@ def from_archive(ctx: Context) -> int:
         blob.unlink()
         app = _app_for_deploy(ctx, name)
         ctx.out.section(f"Deploying an archive of {size // 1024} KiB to {app.name}")
-        pipeline.deploy(
+        api.deploy_source(
+            ctx.appliance,
             app,
-            ctx.hooks,
-            ctx.out,
-            user=ctx.user,
+            source,
             summary="Deploy archive" + ("" if ns.source == "-" else f" {ns.source}"),
-            source_dir=source,
             tree=tree,
         )
     return 0

@@ -19,8 +19,7 @@ import ssl
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
-from appliance import netcheck
-from appliance.errors import UserError
+from appliance.api import UserError, netcheck
 
 MAX_DOWNLOAD = 1 << 30  # 1 GiB of (compressed) archive
 MAX_REDIRECTS = 5

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import appliance
-from appliance import hostenv, state
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, UserError, hostenv
 
 ZERO = "0" * 40
 
@@ -20,13 +19,13 @@ def repo_path(app: App) -> Path:
 
 
 def hook_script(app: App) -> str:
-    from appliance.cli import self_command
+    from appliance.api import self_command
 
     argv = [*self_command(), "git:hook", "pre-receive", app.name]
     lines = [
         "#!/bin/sh",
         "# Written by appliance: deploys the pushed deploy branch.",
-        f"export APPLIANCE_ROOT={shlex.quote(str(state.root()))}",
+        f"export APPLIANCE_ROOT={shlex.quote(str(api.root()))}",
     ]
     if argv[0] == sys.executable:  # running from a checkout, not an install
         package_parent = Path(appliance.__file__).resolve().parent.parent
@@ -47,7 +46,7 @@ def ensure(app: App) -> Path:
     hook = repo / "hooks" / "pre-receive"
     script = hook_script(app)
     if not hook.is_file() or hook.read_text() != script:
-        state.atomic_write(hook, script, mode=0o755)
+        api.atomic_write(hook, script, mode=0o755)
     return repo
 
 

@@ -11,11 +11,7 @@ import signal
 import subprocess
 import sys
 
-from appliance import access, hostenv
-from appliance.command import Context
-from appliance.errors import NotFound, UserError
-from appliance.output import Output
-from appliance.state import App
+from appliance.api import App, Context, NotFound, Output, UserError, access, hostenv
 
 from . import repo
 
@@ -35,11 +31,11 @@ def _serve(ctx: Context, verb: str) -> int:
     if not app.exists():
         if verb != "receive-pack":
             raise NotFound(f"app {app.name!r} does not exist")
-        from appliance import lifecycle
+        from appliance import api
 
         # stdout carries git's protocol here: messages go to stderr.
         err = Output(stream=sys.stderr)
-        lifecycle.create_app(app.name, ctx.hooks, err, ctx.user)
+        api.create_app(ctx.appliance.with_output(err), app.name)
         err.section(f"Created app {app.name}")
     path = repo.ensure(app)
     git_exe = hostenv.which("git")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance.hookspecs import hookimpl
-from appliance.state import App
+from appliance.api import App, hookimpl
 
 from . import settings
 
 if TYPE_CHECKING:
-    from appliance.deploy import Container, Deploy
+    from appliance.api import Container, Deploy
 
 
 @hookimpl

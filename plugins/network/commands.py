@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance import pipeline
-from appliance.command import Context
-from appliance.errors import Conflict, UserError
-from appliance.state import App
+from appliance.api import App, Conflict, Context, UserError
 
 from . import settings
 
@@ -81,7 +78,7 @@ def set_network(ctx: Context) -> int:
         from . import engine
 
         engine.get(engine.client(), name)
-    with app.lock(timeout=pipeline.lock_timeout(app), what="network:set"):
+    with app.command_lock("network:set"):
         if ns.name:
             app.settings.set("network", key, name)
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.errors import NotFound, UserError
+from appliance.api import NotFound, UserError
 
 from .settings import LABEL, aliases
 
@@ -66,7 +66,7 @@ def create(engine: Any, name: str) -> None:
     """A bridge network labelled as the appliance's; a name already taken (by exact
     name, whoever made it) is refused."""
     if any(n.name == name for n in engine.networks.list(names=[name])):
-        from appliance.errors import Conflict
+        from appliance.api import Conflict
 
         raise Conflict(f"network {name!r} already exists")
     engine.networks.create(name, driver="bridge", labels={LABEL: "1"})

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from appliance import state
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, UserError
 
 PHASES = {
     "initial-network": "initial",
@@ -34,7 +33,7 @@ def of(app: App) -> dict[str, str]:
 
 def users(network: str) -> list[str]:
     """The apps set to join `network`."""
-    return [name for name in state.app_names() if network in of(App(name)).values()]
+    return [name for name in api.app_names() if network in of(App(name)).values()]
 
 
 def to_connect(app: App, phase: str) -> list[str]:

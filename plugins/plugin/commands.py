@@ -6,10 +6,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from appliance import hostenv, state, validate
-from appliance.command import Context
-from appliance.errors import Conflict, NotFound, UserError
-from appliance.plugins import Registry, installed_dir, read_manifest
+from appliance import api
+from appliance.api import Conflict, Context, NotFound, UserError, hostenv, validate
+from appliance.plugins import installed_dir, read_manifest
 
 _GIT_URL = re.compile(r"^(https?://|ssh://|git://|git@)[A-Za-z0-9@:/._~+-]+(#[A-Za-z0-9._/-]+)?$")
 
@@ -103,7 +102,7 @@ def install(ctx: Context) -> int:
             raise Conflict(f"{name!r} is a built-in plugin; choose another --name")
         staged = Path(tmp) / name
         src.rename(staged)
-        _check(staged, name)
+        _check(ctx, staged, name)
         final = target_root / name
         if final.exists():
             old = target_root / f".{name}.old.{time.time_ns()}"
@@ -123,11 +122,11 @@ def install(ctx: Context) -> int:
     return 0
 
 
-def _check(path: Path, name: str) -> None:
+def _check(ctx: Context, path: Path, name: str) -> None:
     """Load the staged plugin once, so a broken one never lands."""
     import tomli_w
 
-    manifest = state.read_toml(path / "plugin.toml")
+    manifest = api.read_toml(path / "plugin.toml")
     manifest["name"] = name
     (path / "plugin.toml").write_text(tomli_w.dumps(manifest))
     plugin = read_manifest(path, builtin=False)
@@ -139,23 +138,21 @@ def _check(path: Path, name: str) -> None:
     for command in plugin.commands.values():
         if command.exec and not (path / command.exec).is_file():
             raise UserError(f"plugin {name}: command {command.name} runs missing {command.exec}")
-    registry = Registry()
-    registry.plugins = {name: plugin}
-    registry.load(plugin)
+    ctx.appliance.verify_plugin(plugin)
 
 
 def _store_lock():  # type: ignore[no-untyped-def]
-    return state.lock_file(state.root() / "plugins.lock", "the plugin store", timeout=60)
+    return api.lock_file(api.root() / "plugins.lock", "the plugin store", timeout=60)
 
 
 def _write_disabled(name: str, disabled: bool) -> None:
     """Record the plugin's state; the caller holds the store lock."""
-    path = state.root() / "plugins.toml"
-    data = state.read_toml(path)
+    path = api.root() / "plugins.toml"
+    data = api.read_toml(path)
     names = set(data.get("disabled", []))
     names = names | {name} if disabled else names - {name}
     data["disabled"] = sorted(names)
-    state.write_toml(path, data)
+    api.write_toml(path, data)
 
 
 def _set_disabled(name: str, disabled: bool) -> None:

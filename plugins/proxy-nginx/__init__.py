@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance.hookspecs import hookimpl
-from appliance.output import Output
-from appliance.state import App
+from appliance.api import App, Output, hookimpl
 
 from . import nginx
-from .domains import app_urls, domains_of
 
 if TYPE_CHECKING:
-    from appliance.deploy import Deploy
+    from appliance.api import Appliance, Deploy
 
 
 def _files(deploy: Deploy) -> dict[Any, str | None]:
@@ -22,9 +19,8 @@ def _files(deploy: Deploy) -> dict[Any, str | None]:
     global_path, global_text = nginx.global_file()
     if global_text is not None:
         files[global_path] = global_text
-    files[nginx.vhost_path(app)] = (
-        nginx.render(app, targets, domains_of(app, deploy.hooks)) if targets else None
-    )
+    domains = nginx.domains_of(app, deploy.appliance.hook)
+    files[nginx.vhost_path(app)] = nginx.render(app, targets, domains) if targets else None
     return files
 
 
@@ -51,8 +47,10 @@ def appliance_app_destroy(app: App, out: Output) -> None:
 
 
 @hookimpl(trylast=True)
-def appliance_app_urls(app: App) -> list[str]:
-    return app_urls(app)
+def appliance_app_urls(app: App, appliance: Appliance) -> list[str]:
+    port = nginx.port()
+    suffix = "" if port == "80" else f":{port}"
+    return [f"http://{domain}{suffix}/" for domain in nginx.domains_of(app, appliance.hook)]
 
 
 @hookimpl

@@ -1,9 +1,6 @@
-from appliance.command import Context
-from appliance.errors import NotFound
-from appliance.state import App
+from appliance.api import App, Context, NotFound
 
-from . import nginx
-from .domains import app_urls
+from . import appliance_app_urls, nginx
 
 
 def report(ctx: Context) -> int:
@@ -13,7 +10,7 @@ def report(ctx: Context) -> int:
         "vhost": str(nginx.vhost_path(app)),
         "vhost_exists": nginx.vhost_path(app).is_file(),
         "targets": app.settings.get("proxy-nginx", "targets", []),
-        "urls": app_urls(app),
+        "urls": appliance_app_urls(app),
     }
     if ctx.out.json:
         ctx.out.data(data)

@@ -9,8 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from appliance.errors import NotFound, UserError
-from appliance.state import App
+from appliance.api import App, NotFound, UserError
 
 from . import nginx
 

@@ -9,16 +9,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from appliance import hostenv, state, templates
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, UserError, hostenv
 
 GLOBAL_FILE = "0-appliance-global.conf"
 
 
 def vhost_dir() -> Path:
-    return state.root() / "nginx"
+    return api.root() / "nginx"
 
 
 def vhost_path(app: App) -> Path:
@@ -26,7 +26,7 @@ def vhost_path(app: App) -> Path:
 
 
 def setting(key: str, default: str) -> str:
-    return str(state.global_settings().get("proxy-nginx", key, default))
+    return str(api.global_settings().get("proxy-nginx", key, default))
 
 
 RELOAD_HELPER = "/usr/local/lib/appliance/nginx-reload"
@@ -61,11 +61,11 @@ def port() -> str:
 
 
 def render(app: App, targets: list[str], domains: list[str]) -> str:
-    return templates.render(
+    return api.render(
         "nginx/app.conf.j2",
         overrides_for=app.name,
         app=app.name,
-        root=str(state.root()),
+        root=str(api.root()),
         targets=targets,
         domains=domains,
         port=port(),
@@ -80,7 +80,7 @@ def _write(files: dict[Path, str | None]) -> None:
         if text is None:
             path.unlink(missing_ok=True)
         else:
-            state.atomic_write(path, text)
+            api.atomic_write(path, text)
 
 
 def apply(files: dict[Path, str | None]) -> None:
@@ -88,7 +88,7 @@ def apply(files: dict[Path, str | None]) -> None:
 
     With the reload helper install.sh puts in place, test and reload are one sudo
     call and the old workers stop accepting as soon as the new ones run."""
-    with state.lock_file(state.root() / "nginx.lock", "nginx", timeout=120):
+    with api.lock_file(api.root() / "nginx.lock", "nginx", timeout=120):
         backups = {path: path.read_text() if path.is_file() else None for path in files}
         _write(files)
         helper = setting("reload_helper", RELOAD_HELPER)
@@ -158,5 +158,11 @@ def wait_for_new_workers(before: dict[int, str] | None, timeout: float = 10) -> 
 
 def global_file() -> tuple[Path, str | None]:
     path = vhost_dir() / GLOBAL_FILE
-    text = templates.render("nginx/global.conf.j2")
+    text = api.render("nginx/global.conf.j2")
     return path, (None if path.is_file() and path.read_text() == text else text)
+
+
+def domains_of(app: App, hook: Any) -> list[str]:
+    """The host names of `app`, from every plugin's `appliance_app_domains`
+    (`hook` is the running appliance's `appliance.hook`)."""
+    return [d for group in hook.appliance_app_domains(app=app) for d in group]

@@ -8,15 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from appliance import state, validate
-from appliance.errors import UserError
-from appliance.hooks import Hooks
-from appliance.output import Output
-from appliance.plugins import Registry
-from appliance.state import App
+from appliance import api
+from appliance.api import App, UserError, validate
 
 from . import nginx
-from .domains import domains_of
 
 PLUGIN = "proxy-nginx"
 
@@ -31,8 +26,8 @@ class TemplateWatcher:
     def watch_all(self, paths: list[str] | None = None) -> None:
         """Watch the host-wide overrides and each app's (new apps included: `apps/`
         itself is watched for them)."""
-        self.daemon.watch(state.root() / "templates", self.changed, recursive=True)
-        apps = state.root() / "apps"
+        self.daemon.watch(api.root() / "templates", self.changed, recursive=True)
+        apps = api.root() / "apps"
         self.daemon.watch(apps, self.watch_all)
         try:
             # Every app folder, even one whose app.toml is still being written.
@@ -43,20 +38,19 @@ class TemplateWatcher:
             self.daemon.watch(apps / name / "templates", self.changed, recursive=True)
 
     def changed(self, paths: list[str]) -> None:
-        apps_dir = state.root() / "apps"
-        host_wide = state.root() / "templates"
+        apps_dir = api.root() / "apps"
+        host_wide = api.root() / "templates"
         affected: set[str] = set()
         for raw in paths:
             path = Path(raw)
             if path.is_relative_to(host_wide):
-                affected.update(state.app_names())
+                affected.update(api.app_names())
             elif path.is_relative_to(apps_dir) and len(path.relative_to(apps_dir).parts) > 1:
                 affected.add(path.relative_to(apps_dir).parts[0])
-        hooks = Hooks(Registry(), Output())
         for name in sorted(affected):
-            self.rerender(App(name), hooks)
+            self.rerender(App(name))
 
-    def rerender(self, app: App, hooks: Hooks) -> None:
+    def rerender(self, app: App) -> None:
         if not app.exists():
             return
         path = nginx.vhost_path(app)
@@ -68,7 +62,8 @@ class TemplateWatcher:
             global_path, global_text = nginx.global_file()
             if global_text is not None:
                 files[global_path] = global_text
-            text = nginx.render(app, [str(t) for t in targets], domains_of(app, hooks))
+            domains = nginx.domains_of(app, self.daemon.appliance.hook)
+            text = nginx.render(app, [str(t) for t in targets], domains)
             if text != path.read_text():
                 files[path] = text
             if not files:

@@ -1,8 +1,9 @@
 from typing import Any
 
-from appliance import formation, pipeline, releases
-from appliance.command import Context
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Context, releases
+
+from . import formation
 
 
 def restart(ctx: Context) -> int:
@@ -10,15 +11,7 @@ def restart(ctx: Context) -> int:
     app = App(ns.app).require()
     current = releases.require_current(app)
     ctx.out.section(f"Restarting {app.name} ({current.name})")
-    pipeline.deploy(
-        app,
-        ctx.hooks,
-        ctx.out,
-        user=ctx.user,
-        summary="Restart",
-        image=current.image,
-        new_release=False,
-    )
+    api.restart(ctx.appliance, app, summary="Restart")
     return 0
 
 
@@ -39,7 +32,7 @@ def scale(ctx: Context) -> int:
                 ctx.out.raw(f"{name}: {count}")
         return 0
     changes = formation.parse(ns.assignments)
-    with app.lock(timeout=pipeline.lock_timeout(app), what="scale"):
+    with app.command_lock("scale"):
         before = formation.configured(app)
         wanted = formation.bounded({**_in_force(app), **changes})
         app.settings.set("ps", "scale", wanted)
@@ -50,16 +43,7 @@ def scale(ctx: Context) -> int:
             ctx.out.info("Saved; it applies from the first deploy")
             return 0
         try:
-            pipeline.deploy(
-                app,
-                ctx.hooks,
-                ctx.out,
-                user=ctx.user,
-                summary=f"Scale {summary}",
-                image=release.image,
-                config=release.config,
-                new_release=False,
-            )
+            api.restart(ctx.appliance, app, summary=f"Scale {summary}", same_config=True)
         except BaseException:
             if before:
                 app.settings.set("ps", "scale", before)
@@ -82,7 +66,7 @@ def rebuild(ctx: Context) -> int:
     import tempfile
     from pathlib import Path
 
-    from appliance.errors import UserError
+    from appliance.api import UserError
 
     ns = ctx.parse(lambda p: p.add_argument("app"))
     app = App(ns.app).require()
@@ -95,17 +79,11 @@ def rebuild(ctx: Context) -> int:
     ctx.out.section(f"Rebuilding {app.name} from {rev[:7]} ({current.name})")
     with tempfile.TemporaryDirectory(prefix=f"appliance-{app.name}-") as tmp:
         source = Path(tmp)
-        if not ctx.hooks.call("appliance_source_checkout", app=app, rev=rev, dest=source):
+        if not ctx.appliance.hook.appliance_source_checkout(app=app, rev=rev, dest=source):
             raise UserError(f"no installed plugin keeps the source of {app.name}")
         # No `tree`: the build key is unknown, so the image of this tree is not reused.
-        pipeline.deploy(
-            app,
-            ctx.hooks,
-            ctx.out,
-            user=ctx.user,
-            summary=f"Rebuild {rev[:7]}",
-            source_dir=source,
-            rev=rev,
+        api.deploy_source(
+            ctx.appliance, app, source, summary=f"Rebuild {rev[:7]}", rev=rev
         )
     return 0
 

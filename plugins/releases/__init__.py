@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance import releases
-from appliance.hookspecs import hookimpl
-from appliance.state import App
+from appliance.api import App, hookimpl, releases
 
 from . import deploylogs
 
 if TYPE_CHECKING:
-    from appliance.deploy import Deploy
+    from appliance.api import Deploy
 
 
 @hookimpl

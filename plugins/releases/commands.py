@@ -1,9 +1,7 @@
 from typing import Any
 
-from appliance import pipeline, releases, validate
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Context, UserError, releases, validate
 
 MAX_KEEP = 1000  # release images kept per app
 
@@ -88,18 +86,7 @@ def rollback(ctx: Context) -> int:
         number = older[-1]
     target = releases.load(app, number)
     ctx.out.section(f"Rolling back {app.name} to {target.name} ({target.summary})")
-    pipeline.deploy(
-        app,
-        ctx.hooks,
-        ctx.out,
-        user=ctx.user,
-        summary=f"Rollback to {target.name}",
-        image=target.image,
-        config=target.config,
-        procfile=target.procfile,
-        app_json=target.app_json,
-        rollback_of=target.number,
-    )
+    api.rollback(ctx.appliance, app, target)
     return 0
 
 
@@ -112,11 +99,11 @@ def set_option(ctx: Context) -> int:
     ns = ctx.parse(configure)
     app = App(ns.app).require()
     if ns.value is None:
-        app.settings.unset("releases", "keep")
-        ctx.out.section(f"{app.name} keeps the images of its last 5 releases")
+        releases.set_keep(app, None)
+        ctx.out.section(f"{app.name} keeps the images of its last {releases.KEEP_DEFAULT} releases")
     else:
         keep = validate.whole_number(ns.value, "keep", 1, MAX_KEEP)
-        app.settings.set("releases", "keep", keep)
+        releases.set_keep(app, keep)
         ctx.out.section(f"{app.name} keeps the images of its last {keep} releases")
     return 0
 

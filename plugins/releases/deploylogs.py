@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from appliance.deploy import Deploy
-from appliance.state import App
+from appliance.api import App, Deploy
 
 KEEP = 20
 NAME = re.compile(r"^(\d{1,9})(?:\.(v\d{1,9}|ok|failed))?\.log$")

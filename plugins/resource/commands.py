@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance import pipeline
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance.api import App, Context, UserError
 
 from . import limits
 
@@ -37,7 +34,7 @@ def limit(ctx: Context) -> int:
     if ns.cpu is not None:
         limits.cpus(ns.cpu)
         wanted["cpu"] = ns.cpu.strip()
-    with app.lock(timeout=pipeline.lock_timeout(app), what="resource:limit"):
+    with app.command_lock("resource:limit"):
         found = limits.stored(app)
         found[key] = {**found.get(key, {}), **wanted}
         limits.save(app, found)
@@ -50,7 +47,7 @@ def limit(ctx: Context) -> int:
 def limit_clear(ctx: Context) -> int:
     ns = ctx.parse(_app_and_type)
     app = App(ns.app).require()
-    with app.lock(timeout=pipeline.lock_timeout(app), what="resource:limit-clear"):
+    with app.command_lock("resource:limit-clear"):
         found = limits.stored(app)
         if ns.process is None:
             found = {}

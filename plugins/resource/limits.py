@@ -7,9 +7,7 @@ import os
 import re
 from typing import Any
 
-from appliance import validate
-from appliance.errors import UserError
-from appliance.state import App
+from appliance.api import App, UserError, validate
 
 ALL = "_all"
 TABLE = "resource"

@@ -7,11 +7,8 @@ import contextlib
 import subprocess
 from typing import Any
 
-from appliance import hostenv, state
-from appliance.deploy import Container, Deploy, Target
-from appliance.hookspecs import hookimpl
-from appliance.output import Output
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Container, Deploy, Output, Target, hookimpl, hostenv
 
 from . import containers as c
 from . import formation
@@ -58,10 +55,10 @@ def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
 def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[Any, int | None]:
     port = c.free_port() if process == "web" else None
     deploy.out.section(f"Starting {container_name(deploy, process, index)}")
-    assert deploy.hooks is not None and deploy.image is not None
+    assert deploy.image is not None
     container = create_container(
         engine,
-        deploy.hooks,
+        deploy.appliance.hook,
         deploy.app,
         deploy.image,
         process=process,
@@ -69,7 +66,7 @@ def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[A
         index=index,
         **container_base(deploy, process, index, port),
     )
-    start_container(container, deploy.hooks, deploy.app, "deploy")
+    start_container(container, deploy.appliance.hook, deploy.app, "deploy")
     return container, port
 
 
@@ -88,7 +85,7 @@ def appliance_scheduler_retire(deploy: Deploy) -> bool:
     retires them on time, so the push ends as soon as traffic has moved. Should that
     process die, the daemon, the next deploy or ps:report retire them instead."""
     wait = DEFAULT_WAIT_TO_RETIRE if deploy.wait_to_retire is None else deploy.wait_to_retire
-    from appliance.cli import self_command
+    from appliance.api import self_command
 
     from . import retiring
 
@@ -103,7 +100,7 @@ def appliance_scheduler_retire(deploy: Deploy) -> bool:
         deploy.out.info(f"Old containers drain for {wait} s, then stop")
     subprocess.Popen(
         argv,
-        env=hostenv.host_env(APPLIANCE_ROOT=str(state.root())),
+        env=hostenv.host_env(APPLIANCE_ROOT=str(api.root())),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -143,11 +140,11 @@ def appliance_container_logs(app: App, container: Container, lines: int) -> str:
 @hookimpl(trylast=True)
 def appliance_container_state(app: App, container: Container) -> dict[str, Any]:
     found = c.client().containers.get(container.id)
-    state = found.attrs.get("State", {})
+    status = found.attrs.get("State", {})
     return {
-        "running": bool(state.get("Running")) and not state.get("Restarting"),
+        "running": bool(status.get("Running")) and not status.get("Restarting"),
         "restarts": int(found.attrs.get("RestartCount", 0)),
-        "exit_code": state.get("ExitCode"),
+        "exit_code": status.get("ExitCode"),
         "uptime": c.uptime(found),
     }
 

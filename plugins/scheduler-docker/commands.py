@@ -2,10 +2,8 @@ import re
 import time
 from typing import Any
 
-from appliance import pipeline, recovery, releases, state, validate
-from appliance.command import Context
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Context, UserError, releases, validate
 
 from . import containers as c
 from .container_spec import setting
@@ -23,9 +21,9 @@ RESTART_POLICY = re.compile(r"^(no|always|unless-stopped|on-failure(:\d{1,3})?)$
 def report(ctx: Context) -> int:
     """One app's containers, or with no APP every app's, in one engine query."""
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
-    apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in state.app_names()]
+    apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in api.app_names()]
     for app in apps:
-        recovery.recover_if_idle(app, ctx.hooks, ctx.out)
+        api.recover_if_idle(app, ctx.appliance)
     engine = c.client()
     by_app = _by_app(engine)
     from . import retiring
@@ -191,12 +189,9 @@ def retire(ctx: Context) -> int:
 
 
 def prune_images(engine: Any, app: App, before: int) -> None:
-    """Keep the images of the last N releases (`releases.keep`, 5), those in use, and
-    every build from deploy `before` on: a build running now has no release yet."""
-
-    keep = int(app.settings.get("releases", "keep", 5))
-    wanted = {r.image for r in releases.all_releases(app)[-keep:]}
-    wanted.add(str(app.settings.get("core", "image", "")))
+    """Keep the images the release ledger keeps (`releases.images_kept`), those in use,
+    and every build from deploy `before` on: a build running now has no release yet."""
+    wanted = releases.images_kept(app)
     in_use = {k.attrs.get("Config", {}).get("Image") for k in c.app_containers(engine, app.name)}
     for repository in app.image_repositories():
         for image in engine.images.list(name=repository):
@@ -223,7 +218,7 @@ def logs(ctx: Context) -> int:
     ns = ctx.parse(configure)
     app = App(ns.app).require()
     if ns.ps:
-        from appliance import validate
+        from appliance.api import validate
 
         validate.process_type(ns.ps)
     app_logs.show(
@@ -265,15 +260,17 @@ def run(ctx: Context) -> int:
     if terminal.interactive():
         from . import sessions
 
-        return sessions.run_tty(app.name, release.image, release.config, argv)
+        return sessions.run_tty(
+            ctx.appliance.hook, app.name, release.image, release.config, argv
+        )
     if terminal.has_input():
         from . import sessions
 
         return sessions.run_piped(
-            app.name, release.image, release.config, argv, ctx.out.reader_gone
+            ctx.appliance.hook, app.name, release.image, release.config, argv, ctx.out.reader_gone
         )
     return oneoff.run_attached(
-        app.name, release.image, release.config, argv, ctx.out, ctx.hooks
+        ctx.appliance.hook, app.name, release.image, release.config, argv, ctx.out
     )
 
 
@@ -282,7 +279,9 @@ def run_detached(ctx: Context) -> int:
 
     app, argv = _run_args(ctx)
     release = releases.require_current(app)
-    name = oneoff.run_detached(app.name, release.image, release.config, argv, ctx.hooks)
+    name = oneoff.run_detached(
+        ctx.appliance.hook, app.name, release.image, release.config, argv
+    )
     ctx.out.section(f"Started {name} (see: appliance logs {app.name} --ps run)")
     return 0
 
@@ -291,7 +290,7 @@ def stop(ctx: Context) -> int:
     """Stop every container of the app (nginx then answers 502) until ps:start."""
     ns = ctx.parse(lambda p: p.add_argument("app"))
     app = App(ns.app).require()
-    with app.lock(timeout=pipeline.lock_timeout(app), what="stop"):
+    with app.command_lock("stop"):
         engine = c.client()
         found = [k for k in c.app_containers(engine, app.name) if k.status != "exited"]
         ctx.out.section(f"Stopping {app.name}: {len(found)} container(s)")
@@ -307,9 +306,6 @@ def start(ctx: Context) -> int:
     app = App(ns.app).require()
     release = releases.require_current(app)
     ctx.out.section(f"Starting {app.name} ({release.name})")
-    pipeline.deploy(
-        app, ctx.hooks, ctx.out, user=ctx.user, summary="Start",
-        image=release.image, config=release.config, new_release=False,
-    )  # fmt: skip
+    api.restart(ctx.appliance, app, summary="Start", same_config=True)
     app.settings.unset("scheduler-docker", "stopped")
     return 0

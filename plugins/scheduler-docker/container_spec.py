@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.deploy import Deploy
-from appliance.state import App
+from appliance.api import App, Deploy
 
 from . import containers as c
 

@@ -7,8 +7,7 @@ import socket
 import time
 from typing import Any
 
-from appliance.deploy import Container
-from appliance.errors import UserError
+from appliance.api import Container, UserError
 
 CONTAINER_PORT = 5000
 LABEL_APP = "appliance.app"

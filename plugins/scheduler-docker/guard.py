@@ -13,11 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.errors import UserError
-from appliance.hooks import Hooks
-from appliance.output import Output
-from appliance.plugins import Registry
-from appliance.state import App
+from appliance.api import App, UserError
 
 from . import containers as c
 from .options import binds_of, verify_binds
@@ -25,22 +21,20 @@ from .options import binds_of, verify_binds
 UNGUARDED = ("run", "build")
 
 
-def guard(found: list[Any], started: set[str], log: Any) -> None:
+def guard(found: list[Any], started: set[str], log: Any, hook: Any) -> None:
     """Check every container of `found` that has bind mounts; `started` holds the ids
-    the engine reported starting since the last look."""
-    hooks: Hooks | None = None
+    the engine reported starting since the last look; `hook` is `appliance.hook`."""
     for container in found:
         name = container.labels.get(c.LABEL_APP, "")
         # One-offs and build containers (a buildpack build binds its cache and the
         # checked CA copy, not storage mounts) are never restarted by the engine.
         if container.labels.get(c.LABEL_PROCESS) in UNGUARDED or not binds_of(container):
             continue
-        hooks = hooks or Hooks(Registry(), Output())
         try:
             app = App(name)
             if not app.exists():
                 continue
-            verify_binds(container, hooks, app, "restore")
+            verify_binds(container, hook, app, "restore")
         except UserError as exc:
             _neutralise(container, str(exc), container.id in started, log)
 

@@ -8,7 +8,7 @@ import re
 import tarfile
 from typing import Any
 
-from appliance.errors import UserError
+from appliance.api import UserError
 
 from . import containers as c
 

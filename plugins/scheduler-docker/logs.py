@@ -7,7 +7,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from appliance.output import Output
+from appliance.api import Output
 
 from . import containers as c
 

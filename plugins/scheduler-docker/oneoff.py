@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.deploy import Deploy
-from appliance.hooks import Hooks
-from appliance.state import App
+from appliance.api import App, Deploy
 
 from . import containers as c
 from .options import create_container, start_container
@@ -20,10 +18,10 @@ def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
     count = len(deploy.extra.setdefault("oneoff", []))
     name = f"{deploy.app.name}.run.{deploy.id}.{count}-{secrets.token_hex(2)}"
     deploy.extra["oneoff"].append(name)
-    assert deploy.hooks is not None and deploy.image is not None
+    assert deploy.image is not None
     container = create_container(
         engine,
-        deploy.hooks,
+        deploy.appliance.hook,
         deploy.app,
         deploy.image,
         process="run",
@@ -40,7 +38,7 @@ def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
         init=True,
     )
     try:
-        start_container(container, deploy.hooks, deploy.app, "run")
+        start_container(container, deploy.appliance.hook, deploy.app, "run")
         for chunk in container.logs(stream=True, follow=True):
             for line in chunk.decode(errors="replace").splitlines():
                 deploy.out.info(line)
@@ -61,15 +59,15 @@ def run(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
         container.remove(force=True)
 
 
-def _one_off(engine: Any, app: str, image: str, env: dict[str, str], argv: list[str],
-             hooks: Hooks | None = None, **options: Any) -> Any:  # fmt: skip
+def _one_off(engine: Any, hook: Any, app: str, image: str, env: dict[str, str],
+             argv: list[str], **options: Any) -> Any:  # fmt: skip
     """A container for `run`: one argument is a shell line, several are an argv. It
     gets what plugins add to every container (mounts, limits, networks), phase "run"."""
     import secrets
 
     return create_container(
         engine,
-        _hooks(hooks),
+        hook,
         App(app),
         image,
         process="run",
@@ -83,28 +81,19 @@ def _one_off(engine: Any, app: str, image: str, env: dict[str, str], argv: list[
     )
 
 
-def _hooks(hooks: Hooks | None) -> Hooks:
-    if hooks is None:
-        from appliance.output import Output
-        from appliance.plugins import Registry
-
-        return Hooks(Registry(), Output())
-    return hooks
-
-
-def start_one_off(container: Any, app: str, hooks: Hooks | None = None) -> None:
+def start_one_off(container: Any, hook: Any, app: str) -> None:
     """Start a one-off container, its mounts verified again now (`start_container`)."""
-    start_container(container, _hooks(hooks), App(app), "run")
+    start_container(container, hook, App(app), "run")
 
 
-def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out: Any,
-                 hooks: Hooks | None = None) -> int:  # fmt: skip
+def run_attached(hook: Any, app: str, image: str, env: dict[str, str], argv: list[str],
+                 out: Any) -> int:  # fmt: skip
     """`run APP CMD`: a one-off container of the current release; its output streams
     to the caller and its exit status is returned."""
     engine = c.client(timeout=86400)
-    container = _one_off(engine, app, image, env, argv, hooks)
+    container = _one_off(engine, hook, app, image, env, argv)
     try:
-        start_one_off(container, app, hooks)
+        start_one_off(container, hook, app)
         for chunk in container.logs(stream=True, follow=True):
             out.stream.write(chunk.decode(errors="replace"))
             out.stream.flush()
@@ -113,11 +102,10 @@ def run_attached(app: str, image: str, env: dict[str, str], argv: list[str], out
         container.remove(force=True)
 
 
-def run_detached(app: str, image: str, env: dict[str, str], argv: list[str],
-                 hooks: Hooks | None = None) -> str:  # fmt: skip
-    container = _one_off(c.client(), app, image, env, argv, hooks, auto_remove=True)
+def run_detached(hook: Any, app: str, image: str, env: dict[str, str], argv: list[str]) -> str:
+    container = _one_off(c.client(), hook, app, image, env, argv, auto_remove=True)
     try:
-        start_one_off(container, app, hooks)
+        start_one_off(container, hook, app)
     except BaseException:
         container.remove(force=True)
         raise

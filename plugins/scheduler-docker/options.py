@@ -12,9 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from appliance.errors import PluginError, UserError
-from appliance.hooks import Hooks
-from appliance.state import App
+from appliance.api import App, PluginError, UserError
 
 from . import containers as c
 
@@ -61,12 +59,12 @@ def merge(contributions: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def create_options(
-    hooks: Hooks, app: App, process: str, phase: str, index: int, base: dict[str, Any]
+    hook: Any, app: App, process: str, phase: str, index: int, base: dict[str, Any]
 ) -> dict[str, Any]:
     """The `containers.create` keyword arguments of one container: `base` (the
     scheduler's own: name, command, environment, labels...) plus every plugin's."""
     assert phase in PHASES, phase
-    found = hooks.each("appliance_container_options", app=app, process=process, phase=phase)
+    found = hook.appliance_container_options.by_plugin(app=app, process=process, phase=phase)
     own = {k: v for k, v in base.items() if k in OWNED}
     options = {**merge([("scheduler-docker", {k: v for k, v in base.items() if k not in own}),
                         *found]), **own}  # fmt: skip
@@ -80,7 +78,7 @@ def create_options(
 
 def create_container(
     engine: Any,
-    hooks: Hooks,
+    hook: Any,
     app: App,
     image: str,
     *,
@@ -91,12 +89,10 @@ def create_container(
 ) -> Any:
     """Create (not start) a container with every plugin's options, then fire
     `appliance_container_created`; a failure there removes the container."""
-    options = create_options(hooks, app, process, phase, index, base)
+    options = create_options(hook, app, process, phase, index, base)
     container = c.create(engine, image, **options)
     try:
-        hooks.call(
-            "appliance_container_created", app=app, container=c.describe(container), phase=phase
-        )
+        hook.appliance_container_created(app=app, container=c.describe(container), phase=phase)
     except BaseException:
         container.remove(force=True)
         raise
@@ -114,7 +110,7 @@ def binds_of(container: Any) -> list[str]:
     return found
 
 
-def start_container(container: Any, hooks: Hooks, app: App, phase: str) -> None:
+def start_container(container: Any, hook: Any, app: App, phase: str) -> None:
     """Start `container`, after verifying its bind mounts again now: every plugin gives
     its options afresh (the storage plugin verifies each source as it does: inside its
     base, no symlink on the way, a directory, nested with no other source) and each of
@@ -122,11 +118,11 @@ def start_container(container: Any, hooks: Hooks, app: App, phase: str) -> None:
     plugin's message; the container is not started. Every start the scheduler makes
     (a deploy, ps:start/ps:restart, one-off runs and cron, the daemon's restores) goes
     through here."""
-    verify_binds(container, hooks, app, phase)
+    verify_binds(container, hook, app, phase)
     container.start()
 
 
-def verify_binds(container: Any, hooks: Hooks, app: App, phase: str) -> None:
+def verify_binds(container: Any, hook: Any, app: App, phase: str) -> None:
     """Raise UserError unless each bind mount of `container` is one the plugins give
     now, every source verified afresh (see `start_container`)."""
     binds = binds_of(container)
@@ -135,7 +131,7 @@ def verify_binds(container: Any, hooks: Hooks, app: App, phase: str) -> None:
     labels = container.labels or {}
     process = labels.get(c.LABEL_PROCESS, "run")
     index = int(labels.get(c.LABEL_INDEX, "0") or 0)
-    fresh = create_options(hooks, app, process, phase, index, {})
+    fresh = create_options(hook, app, process, phase, index, {})
     allowed = {str(v) for v in fresh.get("volumes") or []}
     stale = [b for b in binds if b not in allowed]
     if stale:

@@ -16,13 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from appliance import releases, state
-from appliance.deploy import Deploy, Target
-from appliance.errors import Conflict, UserError
-from appliance.hooks import Hooks
-from appliance.output import Output
-from appliance.plugins import Registry
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Conflict, Deploy, Output, Target, UserError, releases
 
 from . import containers as c
 from . import formation
@@ -112,7 +107,7 @@ class Restorer:
 
         engine = None
         started, self.started = self.started, set()
-        for name in state.app_names():
+        for name in api.app_names():
             app = App(name)
             if name not in started:
                 if not (app.path / retiring.RECORD).is_file():
@@ -142,11 +137,11 @@ class Restorer:
         from .guard import guard
 
         started, self.engine_started = self.engine_started, set()
-        guard(found, started, self.log)
+        guard(found, started, self.log, self.daemon.appliance.hook)
         by_app: dict[str, list[Any]] = {}
         for container in found:
             by_app.setdefault(container.labels.get(c.LABEL_APP, ""), []).append(container)
-        for name in state.app_names():
+        for name in api.app_names():
             try:
                 self.reconcile_app(engine, App(name), by_app.get(name, []))
             except UserError as exc:
@@ -185,7 +180,7 @@ class Restorer:
         release = releases.current(app)
         if release is None:
             return False
-        job = self.deploy_of(app, release, Output(), hooks=False)
+        job = self.deploy_of(app, release, Output())
         recorded = recorded_ports(app, deploy_id)
         for process, index in self.expected(job):
             container = live.get(container_name(job, process, index))
@@ -195,9 +190,7 @@ class Restorer:
                 return True
         return False
 
-    def deploy_of(
-        self, app: App, release: releases.Release, out: Output, hooks: bool = True
-    ) -> Deploy:
+    def deploy_of(self, app: App, release: releases.Release, out: Output) -> Deploy:
         """The live deploy as a Deploy, to make its containers the way it made them."""
         deploy_id = int(app.settings.get("core", "deploy"))
         return Deploy(
@@ -206,7 +199,7 @@ class Restorer:
             id=deploy_id,
             release=release.number,
             user="daemon",
-            hooks=Hooks(Registry(), out) if hooks else None,
+            appliance=self.daemon.appliance.with_output(out),
             new_release=False,
             image=str(app.settings.get("core", "image") or release.image),
             summary="restore",
@@ -269,8 +262,7 @@ class Restorer:
         if container is not None and container.status in ("exited", "created"):
             code = container.attrs.get("State", {}).get("ExitCode")
             try:
-                assert job.hooks is not None
-                start_container(container, job.hooks, job.app, "restore")
+                start_container(container, job.appliance.hook, job.app, "restore")
                 self.log(f"{job.app.name}: started {name} (it had stopped, exit status {code})")
                 return container
             except UserError as exc:  # a mount refused: made again, verified at create
@@ -298,10 +290,9 @@ class Restorer:
 
         from .options import create_container
 
-        assert job.hooks is not None
         container = create_container(
             engine,
-            job.hooks,
+            job.appliance.hook,
             job.app,
             str(job.image),
             process=process,
@@ -310,7 +301,7 @@ class Restorer:
             **container_base(job, process, index, port),
         )
         try:
-            start_container(container, job.hooks, job.app, "restore")
+            start_container(container, job.appliance.hook, job.app, "restore")
         except UserError:
             container.remove(force=True)
             raise
@@ -329,9 +320,8 @@ class Restorer:
         if tell_proxy:
             order = sorted(ports, key=lambda k: int(k.rpartition(".")[2]))
             job.targets = [Target("127.0.0.1", ports[k]) for k in order]
-            assert job.hooks is not None
-            job.hooks.call("appliance_proxy_prepare", deploy=job)
-            if not job.hooks.call("appliance_proxy_update", deploy=job):
+            job.appliance.hook.appliance_proxy_prepare(deploy=job)
+            if not job.appliance.hook.appliance_proxy_update(deploy=job):
                 raise UserError(f"no proxy handles {job.app.name}")
             self.log(f"{job.app.name}: traffic re-pointed to {', '.join(map(str, job.targets))}")
         remember_ports(job, ports)

@@ -29,9 +29,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from appliance import state
-from appliance.errors import Conflict
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Conflict
 
 from . import containers as c
 
@@ -52,7 +51,7 @@ def _path(app: App) -> Any:
 
 def read(app: App) -> tuple[str | None, list[Pending]]:
     """The record's app id and entries; none when there is no record."""
-    data = state.read_toml(_path(app))
+    data = api.read_toml(_path(app))
     entries = []
     for item in data.get("pending", []):
         try:
@@ -75,7 +74,7 @@ def _write(app: App, app_id: str, entries: list[Pending]) -> None:
     if not entries:
         _path(app).unlink(missing_ok=True)
         return
-    state.write_toml(_path(app), {
+    api.write_toml(_path(app), {
         "app_id": app_id,
         "pending": [
             {"before": e.before, "deadline": e.deadline, "stop_timeout": e.stop_timeout}
@@ -85,7 +84,7 @@ def _write(app: App, app_id: str, entries: list[Pending]) -> None:
 
 
 def _locked(app: App) -> Any:
-    return state.lock_file(app.path / LOCK, f"retiring {app.name}", timeout=60, announce=False)
+    return api.lock_file(app.path / LOCK, f"retiring {app.name}", timeout=60, announce=False)
 
 
 def schedule(app: App, before: int, wait: float, stop_timeout: int) -> Pending:

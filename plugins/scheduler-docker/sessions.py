@@ -8,9 +8,7 @@ import re
 import shlex
 from typing import Any
 
-from appliance.command import Context
-from appliance.errors import NotFound, UserError
-from appliance.state import App
+from appliance.api import App, Context, NotFound, UserError
 
 from . import containers as c
 from . import terminal
@@ -23,18 +21,18 @@ DEFAULT_SHELL = [
 ]
 
 
-def run_tty(app: str, image: str, env: dict[str, str], argv: list[str]) -> int:
+def run_tty(hook: Any, app: str, image: str, env: dict[str, str], argv: list[str]) -> int:
     """`ssh -t HOST run APP CMD`: the one-off container gets a pty, attached to the
     caller's terminal; its exit status is returned."""
     from . import oneoff
 
     engine = c.client(timeout=86400)
-    container = oneoff._one_off(engine, app, image, env, argv, tty=True, stdin_open=True)
+    container = oneoff._one_off(engine, hook, app, image, env, argv, tty=True, stdin_open=True)
     try:
         api = engine.api
         params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
         sock = api.attach_socket(container.id, params=params)
-        oneoff.start_one_off(container, app)
+        oneoff.start_one_off(container, hook, app)
         with terminal.on_resize(lambda rows, cols: api.resize(container.id, rows, cols)):
             terminal.pump(terminal.raw_socket(sock))
         return int(container.wait().get("StatusCode", 1))
@@ -43,7 +41,7 @@ def run_tty(app: str, image: str, env: dict[str, str], argv: list[str]) -> int:
 
 
 def run_piped(
-    app: str, image: str, env: dict[str, str], argv: list[str], reader_gone: Any
+    hook: Any, app: str, image: str, env: dict[str, str], argv: list[str], reader_gone: Any
 ) -> int:
     """`ssh HOST run APP CMD < file`: the caller's stdin reaches the one-off process
     (which reads EOF where it ends); stdout and stderr come back apart."""
@@ -51,11 +49,11 @@ def run_piped(
 
     engine = c.client(timeout=86400)
     # docker-py sets StdinOnce with stdin_open: the process reads EOF where ours ends.
-    container = oneoff._one_off(engine, app, image, env, argv, stdin_open=True)
+    container = oneoff._one_off(engine, hook, app, image, env, argv, stdin_open=True)
     try:
         params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
         sock = engine.api.attach_socket(container.id, params=params)
-        oneoff.start_one_off(container, app)
+        oneoff.start_one_off(container, hook, app)
         terminal.pump_piped(terminal.raw_socket(sock), reader_gone)
         return int(container.wait().get("StatusCode", 1))
     finally:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from appliance.errors import UserError
+from appliance.api import UserError
 
 
 class HungUp(UserError):

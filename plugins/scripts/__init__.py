@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance.errors import UserError
-from appliance.hookspecs import hookimpl
+from appliance.api import UserError, hookimpl
 
 if TYPE_CHECKING:
-    from appliance.deploy import Deploy
+    from appliance.api import Deploy
 
 
 def _script(app_json: dict[str, Any], *path: str) -> str | None:
@@ -29,10 +28,9 @@ def _script(app_json: dict[str, Any], *path: str) -> str | None:
 
 
 def _run(deploy: Deploy, phase: str, command: str, commit: bool = False) -> dict[str, Any]:
-    assert deploy.hooks is not None
     deploy.out.section(f"Running {phase}: {command}")
-    result = deploy.hooks.call(
-        "appliance_run_oneoff", deploy=deploy, command=command, commit=commit
+    result = deploy.appliance.hook.appliance_run_oneoff(
+        deploy=deploy, command=command, commit=commit
     )
     if result is None:
         raise UserError(f"no scheduler can run the {phase} command")

@@ -1,10 +1,8 @@
 import sys
 from typing import Any
 
-from appliance import state, validate
-from appliance.access import Key
-from appliance.command import Context
-from appliance.errors import Conflict, NotFound, UserError
+from appliance import api
+from appliance.api import Conflict, Context, Key, NotFound, UserError, validate
 
 from . import keys
 
@@ -148,7 +146,7 @@ def _change_grants(ctx: Context, grant: bool) -> int:
     if not apps and not ns.create:
         raise UserError("name at least one app, or --create")
     if grant:
-        missing = [a for a in apps if not state.App(a).exists()]
+        missing = [a for a in apps if not api.App(a).exists()]
         if missing:
             raise NotFound(f"app {missing[0]!r} does not exist")
 

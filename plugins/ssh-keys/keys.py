@@ -15,9 +15,8 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from appliance import access, state
-from appliance.access import Key
-from appliance.errors import UserError
+from appliance import api
+from appliance.api import Key, UserError, access
 
 KEY_TYPES = {
     "ssh-ed25519",
@@ -65,7 +64,7 @@ def load() -> dict[str, Key]:
 
 def update(change: Callable[[dict[str, Key]], None]) -> dict[str, Key]:
     """Change the store under its lock, then render authorized_keys from it."""
-    with state.lock_file(access.lock_path(), "the key store", timeout=30):
+    with api.lock_file(access.lock_path(), "the key store", timeout=30):
         keys = access.load_keys()
         change(keys)
         save(keys)
@@ -73,19 +72,19 @@ def update(change: Callable[[dict[str, Key]], None]) -> dict[str, Key]:
 
 
 def authorized_keys_path() -> Path:
-    configured = state.global_settings().get("ssh-keys", "authorized_keys")
+    configured = api.global_settings().get("ssh-keys", "authorized_keys")
     if configured:
         return Path(configured)
     return Path.home() / ".ssh" / "authorized_keys"
 
 
 def entry_command(name: str) -> str:
-    from appliance.cli import self_command
+    from appliance.api import self_command
 
     argv = self_command()
     prefix = []
-    if state.root() != Path(state.DEFAULT_ROOT):
-        prefix = ["env", f"APPLIANCE_ROOT={state.root()}"]
+    if api.root() != Path(api.DEFAULT_ROOT):
+        prefix = ["env", f"APPLIANCE_ROOT={api.root()}"]
     return shlex.join([*prefix, *argv, "ssh", "--key", name])
 
 
@@ -97,4 +96,4 @@ def save(keys: dict[str, Key]) -> None:
         lines.append(f'command="{command}",restrict,pty {entry.key} {name}')
     path = authorized_keys_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    state.atomic_write(path, "\n".join(lines) + "\n", mode=0o600)
+    api.atomic_write(path, "\n".join(lines) + "\n", mode=0o600)

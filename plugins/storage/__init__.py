@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.hookspecs import hookimpl
-from appliance.state import App
+from appliance.api import App, hookimpl
 
 from . import store
 

@@ -9,10 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from appliance import hostenv, pipeline, state, templates
-from appliance.command import Context
-from appliance.errors import Conflict, NotFound, UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, Conflict, Context, NotFound, UserError, hostenv
 
 from . import paths, store
 
@@ -34,7 +32,7 @@ def mount(ctx: Context) -> int:
             f"{wanted.host} does not exist: create it with storage:ensure-directory "
             f"{os.path.basename(wanted.host)}"
         )
-    with app.lock(timeout=pipeline.lock_timeout(app), what="storage:mount"):
+    with app.command_lock("storage:mount"):
         found = store.mounts(app)
         if any(m.container == wanted.container for m in found):
             raise Conflict(f"{app.name} already mounts something at {wanted.container}")
@@ -67,7 +65,7 @@ def unmount(ctx: Context) -> int:
     ns = ctx.parse(_app_and_mount)
     app = App(ns.app).require()
     gone = paths.parse(ns.mount)
-    with app.lock(timeout=pipeline.lock_timeout(app), what="storage:unmount"):
+    with app.command_lock("storage:unmount"):
         found = store.mounts(app)
         kept = [m for m in found if not m.same_place(gone)]
         if len(kept) == len(found):
@@ -95,7 +93,7 @@ def list_mounts(ctx: Context) -> int:
 def report(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("app", nargs="?"), formats=True)
     data: dict[str, Any] = {"base": str(paths.base())}
-    apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in state.app_names()]
+    apps = [App(ns.app).require()] if ns.app is not None else [App(n) for n in api.app_names()]
     if ns.app is not None:
         data["mounts"] = [str(m) for m in store.mounts(apps[0])]
     data["problems"] = [text for app in apps for text in store.problems(app)]
@@ -128,11 +126,11 @@ def ensure_directory(ctx: Context) -> int:
 def run_helper(base: str, name: str, owner: str) -> str:
     """The root helper install.sh puts in place (through sudo); without it (a checkout
     run as root), the copy shipped with the package."""
-    helper = str(state.global_settings().get("storage", "helper", paths.HELPER))
+    helper = str(api.global_settings().get("storage", "helper", paths.HELPER))
     if os.path.isfile(helper):
         argv = [helper]
     else:
-        argv = [sys.executable, "-I", str(templates.builtin_dir() / "system" / "storage-directory")]
+        argv = [sys.executable, "-I", str(api.templates_dir() / "system" / "storage-directory")]
     if os.geteuid() != 0:
         argv = ["sudo", "-n", *argv]
     result = subprocess.run(
@@ -155,7 +153,7 @@ def set_global(ctx: Context) -> int:
         p.add_argument("value", nargs="?")
 
     ns = ctx.parse(configure)
-    settings = state.global_settings()
+    settings = api.global_settings()
     if ns.value is None:
         settings.unset("storage", "base")
         ctx.out.section(f"Storage base reset to {paths.DEFAULT_BASE}")

@@ -13,8 +13,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from appliance import state
-from appliance.errors import UserError
+from appliance import api
+from appliance.api import UserError
 
 DEFAULT_BASE = "/var/lib/appliance-storage"
 HELPER = "/usr/local/lib/appliance/storage-directory"
@@ -26,7 +26,7 @@ OWNERS = {"app": "1000", "heroku": "1000", "herokuish": "32767", "packeto": "200
 
 
 def base() -> Path:
-    return Path(str(state.global_settings().get("storage", "base", DEFAULT_BASE)))
+    return Path(str(api.global_settings().get("storage", "base", DEFAULT_BASE)))
 
 
 MAX_PATH = 1024

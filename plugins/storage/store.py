@@ -21,9 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from appliance import state
-from appliance.errors import UserError
-from appliance.state import App
+from appliance import api
+from appliance.api import App, UserError
 
 from . import paths
 from .paths import Mount, parse
@@ -41,7 +40,7 @@ def recorded() -> list[tuple[str, Mount]]:
     """Every app's mounts, as (app, mount); a mount that no longer parses is left out
     here (it is refused wherever it is used)."""
     found: list[tuple[str, Mount]] = []
-    for name in state.app_names():
+    for name in api.app_names():
         app = App(name)
         for text in app.settings.get("storage", "mounts", []):
             try:

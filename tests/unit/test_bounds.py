@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from appliance import formation, validate
+from appliance import validate
 from appliance.errors import UserError
+from appliance.plugins import Registry
 from appliance.state import App
+
+_registry = Registry()
+formation = _registry.import_module(_registry.get("ps"), "formation")
 
 HOSTILE = ["1e300", "nan", "inf", "-1", "1_0", "\u0661", "\u00b2", " 5", "5\n", "0x10", "9" * 40]
 

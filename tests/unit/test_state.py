@@ -78,14 +78,13 @@ def test_lock_is_reentrant_within_a_process(tmp_path: Path) -> None:
 
 
 def test_lock_timeout_setting(run, root: Path) -> None:
-    from appliance import pipeline
 
     run("apps:create", "hello")
-    assert pipeline.lock_timeout(state.App("hello")) == 600
+    assert state.App("hello").lock_timeout() == 600
     assert run("apps:set", "hello", "lock-timeout", "5").code == 0
-    assert pipeline.lock_timeout(state.App("hello")) == 5
+    assert state.App("hello").lock_timeout() == 5
     assert run("apps:set", "hello", "lock-timeout", "0").code == 0
-    assert pipeline.lock_timeout(state.App("hello")) is None
+    assert state.App("hello").lock_timeout() is None
     assert run("apps:set", "hello", "lock-timeout", "-1").code == 1
 
 

@@ -23,7 +23,7 @@ def _plugin() -> Any:
 
 
 def _helper() -> Any:
-    path = str(templates.builtin_dir() / "system" / "storage-directory")
+    path = str(templates.templates_dir() / "system" / "storage-directory")
     loader = importlib.machinery.SourceFileLoader("storage_directory", path)
     spec = importlib.util.spec_from_loader("storage_directory", loader)
     assert spec is not None

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance import validate
-from appliance.errors import UserError
-from appliance.state import App
+from appliance.api import App, Deploy, UserError, validate
 
 MAX_PER_TYPE = 50  # containers of one process type
 MAX_TYPES = 30  # process types with a count, from ps:scale or app.json
@@ -65,3 +63,21 @@ def bounded(wanted: dict[str, int]) -> dict[str, int]:
     if len(wanted) > MAX_TYPES:
         raise UserError(f"at most {MAX_TYPES} process types can be scaled, got {len(wanted)}")
     return wanted
+
+
+def plan(deploy: Deploy) -> dict[str, int]:
+    """The containers a deploy starts: process types the release can run, scaled
+    above 0. With no Procfile (or one with only `release`), `web` runs the image's
+    own command. A type scaled with ps:scale that the release lacks is warned about."""
+    explicit = bool(configured(deploy.app))
+    runnable = {t for t in deploy.procfile if t != "release"} or {"web"}
+    result = {}
+    for name, count in sorted(scale(deploy.app, deploy.procfile, deploy.app_json).items()):
+        if count <= 0:
+            continue
+        if name not in runnable:
+            if explicit:
+                deploy.out.warn(f"{name} is scaled to {count}, but the release has no {name}")
+            continue
+        result[name] = count
+    return result
