@@ -163,9 +163,9 @@ class _Annotation:
         return self.text
 
 
-def signature(obj: Any) -> str:
-    """`(app: App, out: Output) -> None` with annotations as written; `(...)` when
-    Python cannot tell."""
+def signature(obj: Any, method: bool = False) -> str:
+    """`(app: App, out: Output) -> None` with annotations as written, without `self`
+    for a `method` and without a class's `-> None`; `(...)` when Python cannot tell."""
     try:
         sig = inspect.signature(obj)
     except (TypeError, ValueError):
@@ -174,17 +174,50 @@ def signature(obj: Any) -> str:
     params = [
         p.replace(annotation=_Annotation(p.annotation)) if p.annotation is not empty else p
         for p in sig.parameters.values()
-    ]
+    ][1 if method else 0 :]
     returns = sig.return_annotation
-    sig = sig.replace(
-        parameters=params,
-        return_annotation=_Annotation(returns) if returns is not empty else empty,
-    )
+    if inspect.isclass(obj) or returns is empty:
+        sig = sig.replace(parameters=params, return_annotation=empty)
+    else:
+        sig = sig.replace(parameters=params, return_annotation=_Annotation(returns))
     return re.sub(r" at 0x[0-9a-f]+", "", str(sig))
 
 
+def own_doc(obj: Any) -> str:
+    """`obj`'s own docstring, never one inherited or the one `dataclass` makes up."""
+    doc = obj.__doc__ if isinstance(obj, property | types.ModuleType) else None
+    if doc is None:
+        doc = vars(obj).get("__doc__") if inspect.isclass(obj) else getattr(obj, "__doc__", None)
+    if not isinstance(doc, str):
+        return ""
+    if inspect.isclass(obj) and doc.startswith(f"{obj.__name__}(") and doc.endswith(")"):
+        return ""  # dataclasses.dataclass's stand-in: the signature again
+    return inspect.cleandoc(doc)
+
+
+def wrapped(line: str, width: int = 88) -> str:
+    """A signature longer than `width`, one parameter a line (splitting at the commas
+    between parameters, not those inside brackets)."""
+    head, paren, rest = line.partition("(")
+    if len(line) <= width or not paren:
+        return line
+    params, depth, start = [], 0, 0
+    for i, char in enumerate(rest):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth < 0:
+                params.append(rest[start:i].strip())
+                return f"{head}(\n" + "".join(f"    {p},\n" for p in params) + rest[i:]
+        elif char == "," and depth == 0:
+            params.append(rest[start:i].strip())
+            start = i + 1
+    return line
+
+
 def first_paragraph(obj: Any) -> str:
-    doc = inspect.getdoc(obj) or ""
+    doc = own_doc(obj)
     return " ".join(doc.split("\n\n")[0].split()) or UNDOCUMENTED
 
 
@@ -204,44 +237,45 @@ def attribute_docs(source: str) -> dict[str, str]:
     return docs
 
 
-def _members(owner: Any) -> list[tuple[str, Any]]:
-    """A module's public functions and classes defined there, or a class's own public
-    methods and properties, in source order."""
+def _members(owner: Any) -> list[tuple[str, Any, bool]]:
+    """`(name, object, is a method)` for a module's public functions and classes
+    defined there (or its `__all__`), or a class's own public methods and properties;
+    in definition order, which is a namespace's order."""
     if isinstance(owner, types.ModuleType):
         names = getattr(owner, "__all__", None) or [
             n for n, v in vars(owner).items()
             if (inspect.isfunction(v) or inspect.isclass(v)) and v.__module__ == owner.__name__
         ]  # fmt: skip
-    else:
-        names = [n for n, v in vars(owner).items() if callable(v) or isinstance(v, property)]
-    found = [(n, getattr(owner, n)) for n in names if not n.startswith("_")]
+        return [(n, getattr(owner, n), False) for n in names if not n.startswith("_")]
+    found = []
+    for n, raw in vars(owner).items():
+        if n.startswith("_") or not (callable(raw) or isinstance(raw, property | classmethod)):
+            continue
+        value = raw.__func__ if isinstance(raw, staticmethod) else getattr(owner, n)
+        if isinstance(raw, property):
+            value = raw
+        found.append((n, value, inspect.isfunction(raw)))
+    return found
 
-    def line(pair: tuple[str, Any]) -> int:
-        target = pair[1].fget if isinstance(pair[1], property) else pair[1]
-        code = getattr(inspect.unwrap(target), "__code__", None) if callable(target) else None
-        return code.co_firstlineno if code else 0
 
-    return sorted(found, key=line)
-
-
-def _member_line(prefix: str, name: str, value: Any) -> str:
+def _member_line(prefix: str, name: str, value: Any, method: bool) -> str:
     if isinstance(value, property):
         return f"* `{prefix}{name}` (property): {first_paragraph(value)}"
     shown = "class " if inspect.isclass(value) else ""
-    return f"* `{shown}{prefix}{name}{signature(value)}`: {first_paragraph(value)}"
+    return f"* `{shown}{prefix}{name}{signature(value, method)}`: {first_paragraph(value)}"
 
 
 def render_api_name(name: str, value: Any, attribute_doc: str | None) -> str:
     if isinstance(value, types.ModuleType):
         doc = first_paragraph(value)
-        lines = [f"{_member_line(f'{name}.', n, v)}" for n, v in _members(value)]
+        lines = [_member_line(f"{name}.", n, v, m) for n, v, m in _members(value)]
         return f"### `{name}` (module)\n\n{doc}\n\n" + "\n".join(lines) + "\n"
     if inspect.isclass(value) or callable(value):
         shown = f"class {name}" if inspect.isclass(value) else name
-        text = f"### `{name}`\n\n```python\n{shown}{signature(value)}\n```\n\n"
-        text += (inspect.getdoc(value) or UNDOCUMENTED) + "\n"
+        text = f"### `{name}`\n\n```python\n{wrapped(shown + signature(value))}\n```\n\n"
+        text += (own_doc(value) or UNDOCUMENTED) + "\n"
         if inspect.isclass(value):
-            methods = [_member_line(".", n, v) for n, v in _members(value)]
+            methods = [_member_line(f"{name}.", n, v, m) for n, v, m in _members(value)]
             text += "\n" + "\n".join(methods) + "\n" if methods else ""
         return text
     shown = re.sub(r" at 0x[0-9a-f]+", "", repr(value))
@@ -293,13 +327,13 @@ def generate(text: str, specs: list[HookSpec], api: types.ModuleType | None) -> 
     return replace_block(text, "api", render_api(api))
 
 
-def expected(docs: Path = DOCS) -> str:
+def expected(docs: Path | None = None) -> str:
     """What docs/plugins.md should say; raises ValueError listing broken hookspecs."""
     specs = read_hookspecs()
     broken = problems(specs)
     if broken:
         raise ValueError("appliance/hookspecs.py: " + "; ".join(broken))
-    return generate(docs.read_text(), specs, load_api())
+    return generate((docs or DOCS).read_text(), specs, load_api())
 
 
 def summary(old: str, new: str) -> str:
@@ -311,8 +345,8 @@ def summary(old: str, new: str) -> str:
     removed = sum(i2 - i1 for _, i1, i2, _, _ in changes)
     added = sum(j2 - j1 for _, _, _, j1, j2 in changes)
     return (
-        f"docs/plugins.md is out of date from line {changes[0][1] + 1}: {removed} lines"
-        f" would go, {added} would come (run: python scripts/plugin-docs.py)"
+        f"docs/plugins.md is out of date from line {changes[0][1] + 1} (-{removed}/+{added}"
+        " lines); run: python scripts/plugin-docs.py"
     )
 
 
