@@ -6,14 +6,17 @@
                                             out of date (tests/unit/test_plugin_docs.py
                                             runs the same check)
 
+Either exits 2, changing nothing, when a hookspec has no docstring or its docstring
+does not start with its kind, or when a marker is missing.
+
 Two blocks are generated, each between marker comments; everything outside them is
 hand-written and kept as it is:
 
 * `<!-- hooks:begin -->` ... `<!-- hooks:end -->`, the hook reference: every
   `@hookspec` of appliance/hookspecs.py in file order, with its signature, its
   decorator's options (`firstresult`), its kind and its docstring. hookspecs.py is
-  read with `ast`, never imported: the signature is shown as written, and a broken
-  or half-edited plugin contract can still be reported on rather than crash here.
+  read with `ast`, never imported: the signature is shown as written (type-only
+  names need not resolve), and nothing it imports can break or slow the docs.
   A docstring is Markdown and starts with its kind, `Event (pipeline):`,
   `Event (isolated):`, `Decision:`, `Decision (pipeline):` or `Collect:`.
 * `<!-- api:begin -->` ... `<!-- api:end -->`, the public API: every name in
