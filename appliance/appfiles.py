@@ -44,6 +44,7 @@ def read_procfile(source: Path) -> dict[str, str]:
 
 
 def parse_app_json(text: str) -> dict[str, Any]:
+    """app.json's text as a dict; a clear `UserError` when it is not a JSON object."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -116,8 +116,8 @@ def main(args: list[str]) -> int:
 
     parser = argparse.ArgumentParser(
         prog="appliance daemon",
-        description="Run the appliance daemon in the foreground (Docker events, "
-        "file watches, cron). Commands and deploys never need it.",
+        description="Run the appliance daemon in the foreground (the background work of "
+        "plugins). Commands and deploys never need it.",
     )
     parser.add_argument("--pidfile", type=Path, help="write the pid here (and lock it)")
     parser.add_argument("--log", type=Path, help="append output here instead of stderr")

@@ -52,6 +52,8 @@ def hookimpl(
     optionalhook: bool = False,
     specname: str | None = None,
 ) -> Any:
+    """Mark a function as a hook implementation: `@hookimpl` or `@hookimpl(trylast=True)`
+    (pluggy's options: tryfirst, trylast, wrapper, hookwrapper, optionalhook, specname)."""
     opts = {
         "tryfirst": tryfirst,
         "trylast": trylast,

@@ -13,6 +13,9 @@ INDENT = " " * 7
 
 
 class Output:
+    """What a command or deploy says: `section` (`----->`), `info`, `warn`, `report`,
+    `data` for `--format json`, `raw`; during a push it reaches the pusher."""
+
     def __init__(self, fmt: str = "text", stream: TextIO | None = None) -> None:
         self.format = fmt
         self.stream = stream or sys.stdout

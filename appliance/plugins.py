@@ -80,6 +80,9 @@ class Command:
 
 
 class Plugin:
+    """An installed plugin as its manifest describes it: name, path, version, hooks,
+    commands, whether it is built in and enabled."""
+
     def __init__(
         self,
         name: str,

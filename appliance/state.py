@@ -28,6 +28,7 @@ DEFAULT_ROOT = "/var/lib/appliance"
 
 
 def root() -> Path:
+    """The state root: `APPLIANCE_ROOT`, else /var/lib/appliance."""
     return Path(os.environ.get("APPLIANCE_ROOT") or DEFAULT_ROOT)
 
 
@@ -53,6 +54,7 @@ def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML file at `path` as a dict; `{}` when it does not exist."""
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
@@ -61,6 +63,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def write_toml(path: Path, data: dict[str, Any], mode: int = 0o644) -> None:
+    """Write `data` as TOML to `path`, atomically (`atomic_write`)."""
     import tomli_w
 
     atomic_write(path, tomli_w.dumps(data), mode)
@@ -200,6 +203,9 @@ _HELD: dict[str, int] = {}
 def lock_file(
     path: Path, label: str, timeout: float | None = None, what: str = "", announce: bool = True
 ) -> Iterator[None]:
+    """Hold an exclusive flock on `path` (created if missing): wait up to `timeout`
+    seconds (None: forever), saying `Waiting for LABEL` once, then raise `Conflict`.
+    Re-entrant within a process; the kernel drops it when the holder dies."""
     key = str(path.resolve())
     if _HELD.get(key):
         _HELD[key] += 1
@@ -245,10 +251,12 @@ def _read_holder(fd: int) -> str:
 
 
 def global_settings() -> Settings:
+    """The host-wide settings, `<root>/settings.toml`: a table per plugin."""
     return Settings(root() / "settings.toml")
 
 
 def app_names() -> list[str]:
+    """The names of every app, sorted (a directory read: no app's file is opened)."""
     apps = root() / "apps"
     try:
         entries = os.scandir(apps)

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""What the permission check and the audit write cost a command: `apps:list` with 200
-apps, typed on the host and sent over SSH by an admin key, from this checkout and from
-an older one, runs alternating so that load on the machine hits both alike.
+"""This checkout against an older one, runs alternating so that load on the machine
+hits both alike: `apps:list` with 200 apps typed on the host and sent over SSH by an
+admin key (what the permission check and the audit write cost), and `--help`.
 
     python3 bench/access.py --before /path/to/older/checkout [--runs 60]
 
-(`git worktree add /tmp/before fda2fb1` gives the last commit before key roles.)
-Bytecode is written and reused, as in an installed appliance.
+(`git worktree add /tmp/before fda2fb1` gives the last commit before key roles;
+`7e8f61a` the last before appliance.api.) Bytecode is written and reused, as in an
+installed appliance.
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ def main() -> None:
     base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     base.update(APPLIANCE_ROOT=root, SSH_ORIGINAL_COMMAND="apps:list")
     base["SSH_CONNECTION"] = "192.0.2.1 50000 192.0.2.2 22"
-    ways = {"typed on the host": ["apps:list"], "over SSH, admin key": ["ssh", "--key", "admin"]}
+    ways = {
+        "apps:list on the host": ["apps:list"],
+        "apps:list over SSH": ["ssh", "--key", "admin"],
+        "--help": ["--help"],
+    }
     checkouts = {"before": args.before, "after": str(CHECKOUT)}
     samples: dict[tuple[str, str], list[float]] = {}
     for way, argv in ways.items():
@@ -60,7 +65,7 @@ def main() -> None:
                                stdout=subprocess.DEVNULL, check=True)  # fmt: skip
                 elapsed = (time.perf_counter() - started) * 1000
                 samples.setdefault((way, label), []).append(elapsed)
-    print(f"apps:list with {args.apps} apps, {args.runs} alternating runs each")
+    print(f"{args.apps} apps, {args.runs} alternating runs each (median)")
     for way in ways:
         before = statistics.median(samples[(way, "before")][3:])
         after = statistics.median(samples[(way, "after")][3:])

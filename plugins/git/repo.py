@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import appliance
 from appliance import api
 from appliance.api import App, UserError, hostenv
 
@@ -28,7 +27,7 @@ def hook_script(app: App) -> str:
         f"export APPLIANCE_ROOT={shlex.quote(str(api.root()))}",
     ]
     if argv[0] == sys.executable:  # running from a checkout, not an install
-        package_parent = Path(appliance.__file__).resolve().parent.parent
+        package_parent = Path(api.__file__).resolve().parent.parent
         lines.append(f"export PYTHONPATH={shlex.quote(str(package_parent))}")
     return "\n".join([*lines, f"exec {shlex.join(argv)}", ""])
 
