@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from appliance.appfiles import parse_app_json, parse_procfile
     from appliance.background import Daemon
     from appliance.command import Context
-    from appliance.deploy import Container, Deploy, Target
+    from appliance.deploy import Deploy
     from appliance.errors import Conflict, NotFound, PluginError, UserError
     from appliance.host import Appliance, self_command
     from appliance.lifecycle import create_app, destroy_app
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from appliance.plugins import Command, Plugin
     from appliance.recovery import recover_if_idle
     from appliance.releases import Release
+    from appliance.runtime import Container, Target
     from appliance.state import (
         DEFAULT_ROOT,
         App,
@@ -115,7 +116,7 @@ _WHERE: dict[str, str] = {
     "Appliance": "appliance.host",
     "Command": "appliance.plugins",
     "Conflict": "appliance.errors",
-    "Container": "appliance.deploy",
+    "Container": "appliance.runtime",
     "Context": "appliance.command",
     "Daemon": "appliance.background",
     "Deploy": "appliance.deploy",
@@ -126,7 +127,7 @@ _WHERE: dict[str, str] = {
     "PluginError": "appliance.errors",
     "Release": "appliance.releases",
     "Settings": "appliance.state",
-    "Target": "appliance.deploy",
+    "Target": "appliance.runtime",
     "UserError": "appliance.errors",
     "app_names": "appliance.state",
     "atomic_write": "appliance.state",

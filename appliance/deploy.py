@@ -1,4 +1,5 @@
-"""The objects a deploy hands to hooks: `Deploy`, `Container` and `Target`."""
+"""The object a deploy hands to hooks: `Deploy` (with the `Container`s and `Target`s
+its scheduler reports, from `appliance.runtime`)."""
 
 from __future__ import annotations
 
@@ -8,36 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appliance.output import Output
+from appliance.runtime import Container, Target
 from appliance.state import App
 
 if TYPE_CHECKING:
     from appliance.host import Appliance
-
-
-@dataclass(frozen=True)
-class Target:
-    """One place that answers web traffic for an app."""
-
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
-
-
-@dataclass
-class Container:
-    """One running process of an app, as a scheduler describes it."""
-
-    id: str
-    name: str
-    process: str
-    deploy_id: int
-    address: str | None = None
-    port: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass

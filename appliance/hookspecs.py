@@ -32,9 +32,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from appliance.background import Daemon
-    from appliance.deploy import Container, Deploy, Target
+    from appliance.deploy import Deploy
     from appliance.host import Appliance
     from appliance.output import Output
+    from appliance.runtime import Container, Target
     from appliance.state import App
 
 __all__ = ["hookimpl", "hookspec"]

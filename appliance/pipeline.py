@@ -118,7 +118,31 @@ def _current(app: App) -> releases.Release:
     return current
 
 
-def _deploy(
+def _deploy(appliance: Appliance, app: App, **given: Any) -> Deploy:
+    """Run the whole pipeline under the app's lock. The caller holds no lock.
+
+    `given`: what the entry point starts from (`summary`, `source_dir`, `rev`, `tree`,
+    `image`, `config`, `procfile`, `app_json`, `rollback_of`, `new_release`).
+    """
+    with app.lock(timeout=app.lock_timeout(), what=given["summary"]):
+        recover(app, appliance)
+        job = _new_deploy(appliance, app, **given)
+        state.atomic_write(app.path / MARKER, f"{job.id} {os.getpid()}\n")
+        hook = appliance.hook
+        hook.appliance_deploy_started(deploy=job)
+        try:
+            with _signals_interrupt(job):
+                _run(job, config_given=given.get("config") is not None)
+        except BaseException as exc:
+            reason = str(exc) or type(exc).__name__
+            hook.appliance_deploy_failed(deploy=job, error=reason)
+            raise
+        finally:
+            (app.path / MARKER).unlink(missing_ok=True)
+    return job
+
+
+def _new_deploy(
     appliance: Appliance,
     app: App,
     *,
@@ -133,51 +157,36 @@ def _deploy(
     rollback_of: int = 0,
     new_release: bool = True,
 ) -> Deploy:
-    """Run the whole pipeline under the app's lock. The caller holds no lock."""
-    out = appliance.out
-    with app.lock(timeout=app.lock_timeout(), what=summary):
-        recover(app, appliance)
-        current = releases.current(app)
-        deploy_id = int(app.settings.get("core", "last_deploy", 0)) + 1
-        app.settings.set("core", "last_deploy", deploy_id)
-        numbers = releases.numbers(app)
-        job = Deploy(
-            app=app,
-            out=out,
-            id=deploy_id,
-            release=(numbers[-1] + 1 if numbers else 1) if new_release or not current else 0,
-            new_release=new_release or current is None,
-            user=appliance.user,
-            appliance=appliance,
-            source_dir=source_dir,
-            rev=rev,
-            tree=tree,
-            image=image,
-            summary=summary,
-            rollback_of=rollback_of,
-            previous_release=current.number if current else None,
-            previous_deploy=app.settings.get("core", "deploy"),
-        )
-        if not job.new_release and current:
-            job.release = current.number
-        if config is not None:
-            job.config = dict(config)
-        if source_dir is None:
-            base = current
-            job.procfile = procfile if procfile is not None else (base.procfile if base else {})
-            job.app_json = app_json if app_json is not None else (base.app_json if base else {})
-        state.atomic_write(app.path / MARKER, f"{deploy_id} {os.getpid()}\n")
-        hook = appliance.hook
-        hook.appliance_deploy_started(deploy=job)
-        try:
-            with _signals_interrupt(job):
-                _run(job, config_given=config is not None)
-        except BaseException as exc:
-            reason = str(exc) or type(exc).__name__
-            hook.appliance_deploy_failed(deploy=job, error=reason)
-            raise
-        finally:
-            (app.path / MARKER).unlink(missing_ok=True)
+    """The next deploy of `app` (its id recorded), as the caller holding the lock
+    describes it. Without `source_dir`, process types and app.json are those given,
+    else the current release's."""
+    current = releases.current(app)
+    deploy_id = int(app.settings.get("core", "last_deploy", 0)) + 1
+    app.settings.set("core", "last_deploy", deploy_id)
+    numbers = releases.numbers(app)
+    new_release = new_release or current is None
+    job = Deploy(
+        app=app,
+        out=appliance.out,
+        id=deploy_id,
+        release=(numbers[-1] + 1 if numbers else 1) if new_release else current.number,
+        new_release=new_release,
+        user=appliance.user,
+        appliance=appliance,
+        source_dir=source_dir,
+        rev=rev,
+        tree=tree,
+        image=image,
+        summary=summary,
+        rollback_of=rollback_of,
+        previous_release=current.number if current else None,
+        previous_deploy=app.settings.get("core", "deploy"),
+    )
+    if config is not None:
+        job.config = dict(config)
+    if source_dir is None:
+        job.procfile = procfile if procfile is not None else (current.procfile if current else {})
+        job.app_json = app_json if app_json is not None else (current.app_json if current else {})
     return job
 
 

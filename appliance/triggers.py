@@ -166,7 +166,7 @@ def _execute(
 
 def _convert(plugin: str, hook: str, value: Any) -> Any:
     """Turn a trigger's JSON into what the hook's callers expect."""
-    from appliance.deploy import Container, Target
+    from appliance.runtime import Container, Target
 
     def bad(expected: str) -> PluginError:
         return PluginError(f"plugin {plugin}: {hook} must print {expected}, got {value!r:.80}")
