@@ -51,7 +51,7 @@ from typing import Any
 
 TOP = Path(__file__).resolve().parents[1]
 DOCS = TOP / "docs" / "plugins.md"
-HOOKSPECS = TOP / "appliance" / "hookspecs.py"
+HOOKSPECS = TOP / "appliance" / "hookspecs"
 API_MODULE = "appliance.api"
 
 KINDS = ("Event (pipeline)", "Event (isolated)", "Decision (pipeline)", "Decision", "Collect")
@@ -99,7 +99,16 @@ def _spec_options(decorators: list[ast.expr]) -> dict[str, Any] | None:
 
 def read_hookspecs(path: Path = HOOKSPECS) -> list[HookSpec]:
     """Every `@hookspec` function of `path`, in file order (module level, or in a
-    class used as a spec namespace, whose `self` pluggy drops)."""
+    class used as a spec namespace, whose `self` pluggy drops). A package is read
+    module by module, in the order its `__init__.py` imports them."""
+    if path.is_dir():
+        init = ast.parse((path / "__init__.py").read_text(), filename=str(path))
+        modules = [
+            node.module
+            for node in init.body
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+        ]
+        return [spec for module in modules for spec in read_hookspecs(path / f"{module}.py")]
     tree = ast.parse(path.read_text(), filename=str(path))
     found: list[tuple[int, HookSpec]] = []
     scopes: list[tuple[list[ast.stmt], bool]] = [(tree.body, False)]
@@ -335,7 +344,7 @@ def expected(docs: Path | None = None) -> str:
     specs = read_hookspecs()
     broken = problems(specs)
     if broken:
-        raise ValueError("appliance/hookspecs.py: " + "; ".join(broken))
+        raise ValueError("appliance/hookspecs: " + "; ".join(broken))
     return generate((docs or DOCS).read_text(), specs, load_api())
 
 
