@@ -52,6 +52,12 @@ RETURNS_VALUE = {
     "appliance_container_options",
     "appliance_build_options",
     "appliance_source_checkout",
+    "appliance_app_proxy",
+    "appliance_proxy_names",
+    "appliance_proxy_report",
+    "appliance_proxy_config",
+    "appliance_proxy_validate",
+    "appliance_proxy_logs",
 }
 
 
@@ -175,6 +181,7 @@ def _convert(plugin: str, hook: str, value: Any) -> Any:
 
     if hook in (
         "appliance_app_report",
+        "appliance_proxy_report",
         "appliance_container_env",
         "appliance_container_state",
         "appliance_builder_detect",
@@ -182,7 +189,12 @@ def _convert(plugin: str, hook: str, value: Any) -> Any:
         if not isinstance(value, dict):
             raise bad("a JSON object")
         return value
-    if hook in ("appliance_app_urls", "appliance_app_domains"):
+    if hook in (
+        "appliance_app_urls",
+        "appliance_app_domains",
+        "appliance_proxy_names",
+        "appliance_proxy_validate",
+    ):
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise bad("a JSON list of strings")

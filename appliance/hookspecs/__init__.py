@@ -71,12 +71,22 @@ from .deploy import (
     appliance_scheduler_retire,
     appliance_scheduler_start,
 )
+from .proxy import (
+    appliance_app_proxy,
+    appliance_proxy_config,
+    appliance_proxy_logs,
+    appliance_proxy_names,
+    appliance_proxy_removed,
+    appliance_proxy_report,
+    appliance_proxy_validate,
+)
 
 __all__ = [
     "appliance_app_containers",
     "appliance_app_created",
     "appliance_app_destroy",
     "appliance_app_domains",
+    "appliance_app_proxy",
     "appliance_app_report",
     "appliance_app_urls",
     "appliance_build",
@@ -100,8 +110,14 @@ __all__ = [
     "appliance_post_deploy",
     "appliance_pre_build",
     "appliance_pre_deploy",
+    "appliance_proxy_config",
+    "appliance_proxy_logs",
+    "appliance_proxy_names",
     "appliance_proxy_prepare",
+    "appliance_proxy_removed",
+    "appliance_proxy_report",
     "appliance_proxy_update",
+    "appliance_proxy_validate",
     "appliance_run_oneoff",
     "appliance_scheduler_abort",
     "appliance_scheduler_retire",
