@@ -1,6 +1,6 @@
-"""nginx:access-logs and nginx:error-logs: the per-app files the vhost template names
-(`log_dir/APP-access.log`, `log_dir/APP-error.log`), the last lines, optionally
-followed across logrotate's renames."""
+"""nginx:access-logs, nginx:error-logs and proxy:logs: the per-app files the vhost
+template names (`log_dir/APP-access.log`, `log_dir/APP-error.log`), the last lines,
+optionally followed across logrotate's renames."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from appliance.api import App, NotFound, UserError
+from appliance.api import App, NotFound, Output, UserError
 
 from . import nginx
 
@@ -18,6 +18,17 @@ CHUNK = 65536
 
 def path(app: App, kind: str) -> Path:
     return Path(nginx.setting("log_dir", "/var/log/nginx")) / f"{app.name}-{kind}.log"
+
+
+def show(app: App, kind: str, count: int, tail: bool, out: Output) -> None:
+    """Print the last `count` lines (all with 0) of the app's `kind` log (`access`,
+    `error`), then with `tail` what is appended, until the reader has gone."""
+    file = path(app, kind)
+    lines, end = last_lines(file, max(count, 0))
+    for line in lines:
+        out.raw(line)
+    if tail:
+        follow(file, end, out.raw, out.reader_gone)
 
 
 def last_lines(file: Path, count: int) -> tuple[list[str], int]:

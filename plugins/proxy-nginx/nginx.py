@@ -14,6 +14,8 @@ from typing import Any
 from appliance import api
 from appliance.api import App, UserError, hostenv
 
+NAME = "nginx"
+"""The proxy name this plugin answers to (`proxy:set APP nginx`)."""
 GLOBAL_FILE = "0-appliance-global.conf"
 
 
@@ -81,6 +83,20 @@ def _write(files: dict[Path, str | None]) -> None:
             path.unlink(missing_ok=True)
         else:
             api.atomic_write(path, text)
+
+
+def check(files: dict[Path, str | None]) -> list[str]:
+    """What `nginx -t` finds wrong with `files` (empty: nothing), nothing applied:
+    under the nginx lock the files are written, tested and put back as they were,
+    without a reload, so the running nginx never reads them."""
+    with api.lock_file(api.root() / "nginx.lock", "nginx", timeout=120):
+        backups = {path: path.read_text() if path.is_file() else None for path in files}
+        _write(files)
+        try:
+            result = nginx("-t", "-q")
+        finally:
+            _write(backups)
+    return [] if result.returncode == 0 else [_error_line(result)]
 
 
 def apply(files: dict[Path, str | None]) -> None:
@@ -166,3 +182,23 @@ def domains_of(app: App, hook: Any) -> list[str]:
     """The host names of `app`, from every plugin's `appliance_app_domains`
     (`hook` is the running appliance's `appliance.hook`)."""
     return [d for group in hook.appliance_app_domains(app=app) for d in group]
+
+
+def routes(app: App, hook: Any) -> bool:
+    """Is nginx the proxy of `app` (`appliance_app_proxy`)? Every hook that acts on an
+    app asks first, so that another proxy plugin can take the app over whole."""
+    return bool(hook.appliance_app_proxy(app=app) == NAME)
+
+
+def rendered_now(app: App, hook: Any) -> dict[Path, str | None] | None:
+    """The app's vhost (and the shared file, when it changed) as it would be rendered
+    now for the targets it routes to; None when it routes to none yet."""
+    targets = [str(t) for t in app.settings.get("proxy-nginx", "targets", [])]
+    if not targets:
+        return None
+    files: dict[Path, str | None] = {}
+    global_path, global_text = global_file()
+    if global_text is not None:
+        files[global_path] = global_text
+    files[vhost_path(app)] = render(app, targets, domains_of(app, hook))
+    return files

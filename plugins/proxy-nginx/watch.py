@@ -51,7 +51,7 @@ class TemplateWatcher:
             self.rerender(App(name))
 
     def rerender(self, app: App) -> None:
-        if not app.exists():
+        if not app.exists() or not nginx.routes(app, self.daemon.appliance.hook):
             return
         path = nginx.vhost_path(app)
         targets = app.settings.get(PLUGIN, "targets", [])
