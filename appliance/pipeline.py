@@ -221,7 +221,7 @@ def _run(job: Deploy, config_given: bool) -> None:
             hook.appliance_deploy_checks(deploy=job)
         with job.timed("switch"):
             if not hook.appliance_proxy_update(deploy=job):
-                raise UserError(f"no proxy handles {app.name}: see plugin:list")
+                raise UserError(f"no proxy handles {app.name}: see proxy:report")
     except BaseException:
         out.raise_on_broken_pipe = False
         out.section("Deploy failed: the new containers are removed, the old release serves on")

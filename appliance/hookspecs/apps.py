@@ -42,7 +42,7 @@ def appliance_app_destroy(app: App, out: Output, appliance: Appliance) -> None:
     the app is destroyed anyway, so make cleanup idempotent.
 
     Built-in: `scheduler-docker` removes the app's containers and images; `proxy-nginx`
-    removes its vhost.
+    removes its vhost (if it has one).
     """
 
 
@@ -61,8 +61,8 @@ def appliance_app_report(app: App, appliance: Appliance) -> dict[str, Any]:
     keep reports cheap and robust.
 
     Built-in: `apps` (trylast: name, creation, deployed release, image, revision),
-    `checks`, `config`, `docker-options`, `domains`, `git`, `network`, `proxy-nginx`,
-    `releases`, `resource`, `scheduler-docker`, `storage`.
+    `checks`, `config`, `docker-options`, `domains`, `git`, `network`, `proxy`,
+    `proxy-nginx`, `releases`, `resource`, `scheduler-docker`, `storage`.
     """
     return {}
 
@@ -79,6 +79,8 @@ def appliance_app_urls(app: App, appliance: Appliance) -> list[str]:
     concatenated in call order; the deploy prints the first URL as
     `-----> Application deployed: URL` (the app's name when there is none). The release
     is live by then: a failure is a warning, not a failed deploy.
+
+    A proxy plugin returns URLs only for the apps it routes (`appliance_app_proxy`).
 
     Built-in: `proxy-nginx` (trylast) returns `http://DOMAIN/` (with the port when it is
     not 80) for every domain from `appliance_app_domains`.

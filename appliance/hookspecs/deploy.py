@@ -102,6 +102,8 @@ def appliance_proxy_prepare(deploy: Deploy) -> None:
     `appliance_proxy_update`, outside any deploy when it restores the live release's
     containers on new ports.
 
+    Act only for an app you route (`appliance_app_proxy` names your proxy).
+
     Built-in: `proxy-nginx` (trylast) renders the app's vhost.
     """
 
@@ -131,13 +133,16 @@ def appliance_proxy_update(deploy: Deploy) -> bool | None:
     old one in place when it is invalid. Return True once traffic is switched.
 
     Fires once the checks pass; an empty `deploy.targets` means the app has no web
-    process. Raise to fail the deploy (the new containers are then removed). A proxy is
-    required: when no implementation returns True the deploy fails with "no proxy
-    handles APP". Also fired outside any deploy, after `appliance_proxy_prepare`, when
+    process. Raise to fail the deploy (the new containers are then removed). Return None
+    for an app you do not route (`appliance_app_proxy` names another proxy, or none). A
+    proxy is required: when no implementation returns True the deploy fails with "no
+    proxy handles APP" (the app's proxy plugin is missing or disabled). Also fired outside any deploy, after `appliance_proxy_prepare`, when
     `scheduler-docker` restores the live release's containers on new ports.
 
     Built-in: `proxy-nginx` (trylast) writes the vhost rendered by
-    `appliance_proxy_prepare`, runs `nginx -t` and reloads gracefully.
+    `appliance_proxy_prepare`, runs `nginx -t` and reloads gracefully; `proxy` (trylast)
+    returns True for an app whose proxy is disabled (`proxy:disable`), which is deployed
+    unrouted.
     """
 
 
@@ -185,7 +190,8 @@ def appliance_post_deploy(deploy: Deploy) -> None:
     Built-in: `scripts` runs app.json's `scripts.dokku.postdeploy` (and Heroku's
     `scripts.postdeploy` after the first deploy); `config` saves the config a rollback
     brought back; `releases` names the deploy's kept output after its release; `network`
-    attaches the new containers to the `attach-post-deploy` network.
+    attaches the new containers to the `attach-post-deploy` network; `proxy` fires
+    `appliance_proxy_removed` when another proxy routed the app's previous deploy.
     """
 
 
