@@ -136,8 +136,9 @@ def appliance_proxy_update(deploy: Deploy) -> bool | None:
     process. Raise to fail the deploy (the new containers are then removed). Return None
     for an app you do not route (`appliance_app_proxy` names another proxy, or none). A
     proxy is required: when no implementation returns True the deploy fails with "no
-    proxy handles APP" (the app's proxy plugin is missing or disabled). Also fired outside any deploy, after `appliance_proxy_prepare`, when
-    `scheduler-docker` restores the live release's containers on new ports.
+    proxy handles APP" (the app's proxy plugin is missing or disabled). Also fired
+    outside any deploy, after `appliance_proxy_prepare`, when `scheduler-docker`
+    restores the live release's containers on new ports.
 
     Built-in: `proxy-nginx` (trylast) writes the vhost rendered by
     `appliance_proxy_prepare`, runs `nginx -t` and reloads gracefully; `proxy` (trylast)
