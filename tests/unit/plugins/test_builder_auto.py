@@ -552,7 +552,7 @@ def git(*argv: str | Path) -> str:
     return result.stdout.strip()
 
 
-def test_show_renders_the_last_pushed_revision(run, app: App, tmp_path: Path) -> None:
+def test_show_renders_the_deployed_revision(run, app: App, tmp_path: Path) -> None:
     assert "push first" in run("builder-auto:show", "hello").err
     work = fixture(tmp_path, "auto-go")
     git("init", "-q", "-b", "main", work)
@@ -561,6 +561,10 @@ def test_show_renders_the_last_pushed_revision(run, app: App, tmp_path: Path) ->
     # fetch into the bare repository: no pre-receive hook, so no deploy
     git("--git-dir", app.path / "repo.git", "fetch", "-q", work, "main:main")
     rev = git("-C", work, "rev-parse", "HEAD")
+    from appliance import releases
+
+    releases.record(app, releases.Release(number=1, rev=rev, image="appliance/hello:build-1"))
+    app.settings.set("core", "release", 1)  # deployed: its revision is the branch's head
     shown = run("builder-auto:show", "hello")
     assert shown.code == 0, shown.err
     assert shown.out.startswith(f"# Built from {rev[:12]}\n")
