@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from appliance.host import Appliance
     from appliance.output import Output
     from appliance.plugins import Command, Registry
+    from appliance.state import App
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,6 +71,27 @@ class Context:
         if formats:
             self.out.format = ns.format
         return ns
+
+    def parse_app(self, *, formats: bool = False) -> App:
+        """Parse `APP` alone (with `--format` when `formats`): the app, which must exist."""
+        from appliance.state import App
+
+        ns = self.parse(lambda p: p.add_argument("app"), formats=formats)
+        return App(ns.app).require()
+
+    def parse_setting(self, keys: list[str]) -> tuple[App, str, str | None]:
+        """Parse `TOPIC:set APP KEY [VALUE]`, the shape of every per-app setting
+        command: the app (which must exist), the key (one of `keys`), and the value,
+        None when left out (reset the key to its default)."""
+        from appliance.state import App
+
+        def configure(p: Any) -> None:
+            p.add_argument("app")
+            p.add_argument("key", choices=keys)
+            p.add_argument("value", nargs="?")
+
+        ns = self.parse(configure)
+        return App(ns.app).require(), ns.key, ns.value
 
     def confirm(self, question: str, expected: str) -> bool:
         """Ask the user to type `expected`; refuses when nobody is there to answer."""
