@@ -1401,7 +1401,9 @@ def appliance_build_options(deploy):
         },
     )
     appliance = open_appliance(Output(), user="a")
-    job = Deploy(app=App("hello"), out=appliance.out, id=1, release=1, user="a", appliance=appliance)
+    job = Deploy(
+        app=App("hello"), out=appliance.out, id=1, release=1, user="a", appliance=appliance
+    )
     assert builds.extra_options(job) == {
         "extra_hosts": {"a.test": "10.0.0.1", "b.test": "10.0.0.2"},
         "shm_size": "256m",
