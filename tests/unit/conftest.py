@@ -57,8 +57,16 @@ def run(root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
     return _run
 
 
+class _Stdout:
+    """sys.stdout as it is at each write. An Output keeps the stream it was made with,
+    and pytest replaces sys.stdout between a fixture's setup and the test (capsys)."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(sys.stdout, name)
+
+
 @pytest.fixture
 def appliance(root: Path) -> Appliance:
     """The running appliance of the temporary root, as a command gets it. Its plugins
     are read now: after adding or disabling one, call `appliance.reload_plugins()`."""
-    return open_appliance(Output())
+    return open_appliance(Output(stream=_Stdout()))  # type: ignore[arg-type]
