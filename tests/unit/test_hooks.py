@@ -1029,6 +1029,34 @@ def test_a_plugin_that_fails_to_import_only_warns_in_an_isolated_event(root: Pat
     assert (root / "apps" / "hello" / "repo.git" / "HEAD").is_file()  # git's hook still ran
 
 
+def test_a_plugin_whose_hook_pluggy_refuses_fails_to_load_like_one_that_cannot_import(
+    root: Path, run
+) -> None:
+    """An implementation with an argument its spec lacks: a warning in an isolated
+    event (git's hook still runs), a PluginError naming the plugin elsewhere."""
+    code = """
+from appliance.hookspecs import hookimpl
+
+
+@hookimpl
+def appliance_app_created(app, outt):
+    pass
+
+
+@hookimpl
+def appliance_app_report(app):
+    return {"Misspelt": "yes"}
+"""
+    add_plugin(root, "misspelt", code)
+    created = run("apps:create", "hello")
+    assert created.code == 0, created.err
+    assert "plugin misspelt failed to load: " in created.err and "outt" in created.err
+    assert (root / "apps" / "hello" / "repo.git" / "HEAD").is_file()  # git's hook still ran
+    report = run("apps:report", "hello")
+    assert report.code == 1 and "plugin misspelt failed to load" in report.err
+    assert "unexpected error" not in report.err + created.err
+
+
 def test_trace_plugins(platform: Platform, monkeypatch, capsys) -> None:
     monkeypatch.setenv("APPLIANCE_TRACE_PLUGINS", "1")
     job = platform.deploy()
