@@ -282,20 +282,34 @@ class Registry:
                 self.load(plugin)
 
     def load(self, plugin: Plugin) -> None:
+        import pluggy
+
         self._loaded.add(plugin.name)
         pm = self.pm
-        if plugin.hooks:
-            module = self.import_module(plugin)
-            pm.register(module, name=plugin.name)
-        for hook, exe in plugin.triggers.items():
-            caller = getattr(pm.hook, hook, None)
-            if caller is None or caller.spec is None:
-                raise PluginError(f"plugin {plugin.name}: trigger {hook} names no known hook")
-            pm.register(
-                _trigger_plugin(plugin, hook, exe, caller.spec.argnames),
-                name=f"{plugin.name}:trigger:{hook}",
-            )
-        pm.check_pending()
+        try:
+            if plugin.hooks:
+                module = self.import_module(plugin)
+                pm.register(module, name=plugin.name)
+            for hook, exe in plugin.triggers.items():
+                caller = getattr(pm.hook, hook, None)
+                if caller is None or caller.spec is None:
+                    raise PluginError(f"plugin {plugin.name}: trigger {hook} names no known hook")
+                pm.register(
+                    _trigger_plugin(plugin, hook, exe, caller.spec.argnames),
+                    name=f"{plugin.name}:trigger:{hook}",
+                )
+            pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            # An implementation pluggy refuses (an argument no spec has, a hook that
+            # does not exist) is a plugin that fails to load: a PluginError, which an
+            # isolated event turns into a warning; what it registered is taken out.
+            for name, _ in pm.list_name_plugin():
+                if name == plugin.name or name.startswith(f"{plugin.name}:trigger:"):
+                    pm.unregister(name=name)
+            raise PluginError(
+                f"plugin {plugin.name} failed to load: {exc} "
+                f"(disable it with: appliance plugin:disable {plugin.name})"
+            ) from exc
 
     def import_module(self, plugin: Plugin, submodule: str | None = None) -> types.ModuleType:
         package = plugin.module_name

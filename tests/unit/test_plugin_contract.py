@@ -167,7 +167,7 @@ def test_builtin_command_names_are_unique(root: Path) -> None:
 
 
 def test_all_builtin_plugins_load_cleanly(root: Path) -> None:
-    registry = Registry()
+    registry = Registry(hookspecs)
     registry.load_all()
     registry.pm.check_pending()
     registered = {registry.pm.get_name(p) for p in registry.pm.get_plugins()}
