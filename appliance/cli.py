@@ -77,7 +77,7 @@ def run(argv: list[str], via_ssh: bool = False) -> int:
         return daemon.main(args)
 
     from appliance.output import Output
-    from appliance.plugins import Registry
+    from appliance.registry import Registry
 
     out = Output(fmt)
     registry = Registry()
@@ -160,7 +160,8 @@ def run_command(
     from appliance import access
     from appliance.command import Context
     from appliance.hooks import Hooks
-    from appliance.plugins import Command, Registry
+    from appliance.manifest import Command
+    from appliance.registry import Registry
 
     assert isinstance(command, Command) and isinstance(registry, Registry)
     if command.exec:
@@ -255,7 +256,7 @@ def drop_privileges() -> None:
 
 
 def show_help(registry: object, args: list[str], out: object, via_ssh: bool) -> int:
-    from appliance.plugins import Registry
+    from appliance.registry import Registry
 
     assert isinstance(registry, Registry)
     topic = args[0] if args else None

@@ -9,8 +9,9 @@ from typing import Any, NoReturn
 from appliance.access import Access
 from appliance.errors import UserError
 from appliance.hooks import Hooks
+from appliance.manifest import Command
 from appliance.output import Output
-from appliance.plugins import Command, Registry
+from appliance.registry import Registry
 
 
 class _Parser(argparse.ArgumentParser):

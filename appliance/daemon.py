@@ -324,7 +324,7 @@ def _until_aligned(seconds: float) -> float:
 def load_plugins(daemon: Daemon) -> list[str]:
     """Fire `appliance_daemon_start` on each plugin that declares it, one at a time, so a
     plugin that fails to load or to start is logged and left out."""
-    from appliance.plugins import Registry
+    from appliance.registry import Registry
 
     registry = Registry()
     registry.load_for(HOOK, on_error=lambda exc: daemon.log(str(exc), "core"))

@@ -6,7 +6,7 @@ from typing import Any
 
 from appliance.errors import PluginError, UserError
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 
 
 class Hooks:

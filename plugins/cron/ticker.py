@@ -10,7 +10,7 @@ from appliance import releases, state
 from appliance.errors import Conflict, NotFound, UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 from . import entries, runner

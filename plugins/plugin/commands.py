@@ -9,7 +9,8 @@ from pathlib import Path
 from appliance import hostenv, state, validate
 from appliance.command import Context
 from appliance.errors import Conflict, NotFound, UserError
-from appliance.plugins import Registry, installed_dir, read_manifest
+from appliance.manifest import installed_dir, read_manifest
+from appliance.registry import Registry
 
 _GIT_URL = re.compile(r"^(https?://|ssh://|git://|git@)[A-Za-z0-9@:/._~+-]+(#[A-Za-z0-9._/-]+)?$")
 

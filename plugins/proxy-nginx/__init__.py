@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def domains_of(app: App, hooks: Any = None) -> list[str]:
     if hooks is None:
         from appliance.hooks import Hooks
-        from appliance.plugins import Registry
+        from appliance.registry import Registry
 
         hooks = Hooks(Registry(), Output())
     found = hooks.call("appliance_app_domains", app=app)

@@ -12,7 +12,7 @@ from appliance import state, validate
 from appliance.errors import UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 from . import nginx

@@ -16,7 +16,7 @@ from typing import Any
 from appliance.errors import UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 from . import containers as c

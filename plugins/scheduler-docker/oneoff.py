@@ -86,7 +86,7 @@ def _one_off(engine: Any, app: str, image: str, env: dict[str, str], argv: list[
 def _hooks(hooks: Hooks | None) -> Hooks:
     if hooks is None:
         from appliance.output import Output
-        from appliance.plugins import Registry
+        from appliance.registry import Registry
 
         return Hooks(Registry(), Output())
     return hooks

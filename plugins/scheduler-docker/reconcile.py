@@ -21,7 +21,7 @@ from appliance.deploy import Deploy, Target
 from appliance.errors import Conflict, UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 from . import containers as c

@@ -215,7 +215,7 @@ def test_web_ports_are_recorded_per_deploy_for_the_restore(root: Path) -> None:
 
     from appliance.deploy import Deploy
     from appliance.output import Output
-    from appliance.plugins import Registry
+    from appliance.registry import Registry
     from appliance.state import App
 
     registry = Registry()

@@ -15,7 +15,7 @@ import pytest
 from appliance import builds
 from appliance.dockerfile_runs import PRIORITY, hide, injected, rewrite
 from appliance.errors import UserError
-from appliance.plugins import Registry
+from appliance.registry import Registry
 
 FLAG = "--mount=type=secret,id=ca"
 HELPER = Path(__file__).resolve().parents[2] / "templates" / "system" / "build-limits"

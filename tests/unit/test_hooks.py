@@ -23,7 +23,7 @@ from appliance.deploy import Container, Deploy, Target
 from appliance.errors import PluginError, UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 NEEDS_DOCKER_OR_NGINX = (

@@ -14,7 +14,7 @@ from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.hooks import Hooks
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 HOSTILE = {

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from appliance import templates
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 
