@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,11 @@ def builtin_dir() -> Path:
 
 def installed_dir() -> Path:
     return state.root() / "plugins"
+
+
+def deps_root() -> Path:
+    """Every plugin's pip-installed dependencies, one folder per plugin."""
+    return state.root() / "plugin-deps"
 
 
 class Command:
@@ -85,6 +92,9 @@ class Plugin:
         hooks: list[str] | None = None,
         commands: dict[str, Command] | None = None,
         enabled: bool = True,
+        requires: list[str] | None = None,
+        public: list[str] | None = None,
+        dependencies: list[str] | None = None,
     ) -> None:
         self.name = name
         self.path = path
@@ -94,6 +104,13 @@ class Plugin:
         self.hooks: list[str] = hooks if hooks is not None else []
         self.commands: dict[str, Command] = commands if commands is not None else {}
         self.enabled = enabled
+        # Other plugins this one imports (their `public` modules only).
+        self.requires: list[str] = requires if requires is not None else []
+        # This plugin's modules that plugins requiring it may import.
+        self.public: list[str] = public if public is not None else []
+        # PEP 508 requirements, pip-installed into `deps_dir` by plugin:install.
+        self.dependencies: list[str] = dependencies if dependencies is not None else []
+        self._deps_dir: Path | None = None
 
     def __repr__(self) -> str:
         return f"Plugin({self.name!r}, path={str(self.path)!r}, builtin={self.builtin})"
@@ -114,8 +131,35 @@ class Plugin:
         package = BUILTIN_PACKAGE if self.builtin else INSTALLED_PACKAGE
         return f"{package}.{self.name.replace('-', '_')}"
 
+    @property
+    def deps_dir(self) -> Path:
+        """Where the plugin's Python dependencies are installed: under the state root,
+        so an upgrade of the appliance (a fresh virtualenv) keeps them."""
+        return self._deps_dir or deps_root() / self.name
+
+    @deps_dir.setter
+    def deps_dir(self, path: Path) -> None:
+        self._deps_dir = path
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.path / "templates"
+
     def declared_hooks(self) -> list[str]:
         return sorted(set(self.hooks) | set(self.triggers))
+
+    def to_dict(self) -> dict[str, Any]:
+        """What a trigger executable receives for a `plugin` argument."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "path": str(self.path),
+            "builtin": self.builtin,
+            "enabled": self.enabled,
+            "requires": list(self.requires),
+            "dependencies": list(self.dependencies),
+            "deps_dir": str(self.deps_dir),
+        }
 
 
 def read_manifest(path: Path, builtin: bool) -> Plugin:
@@ -136,7 +180,12 @@ def read_manifest(path: Path, builtin: bool) -> Plugin:
         version=str(data.get("version", "0")),
         description=str(data.get("description", "")),
         hooks=[str(h) for h in data.get("hooks", [])],
+        requires=_names(manifest, data, "requires", validate.plugin_name),
+        public=_names(manifest, data, "public", module_name),
+        dependencies=_names(manifest, data, "dependencies", requirement),
     )
+    if plugin.name in plugin.requires:
+        raise UserError(f"{manifest}: a plugin cannot require itself")
     for name, spec in data.get("commands", {}).items():
         if not isinstance(spec, dict) or not (spec.get("handler") or spec.get("exec")):
             raise UserError(f"{manifest}: command {name!r} needs a handler or an exec")
@@ -184,3 +233,52 @@ def _access_fields(manifest: Path, name: str, spec: dict[str, Any]) -> dict[str,
         raise bad("redact must be 'values'")
     fields["redact"] = spec.get("redact", "")
     return fields
+
+
+MAX_LISTED = 50
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}(?:\.[A-Za-z_][A-Za-z0-9_]{0,99}){0,4}")
+# A PEP 508 requirement without a URL, a path or an option: a name, optional extras,
+# optional version specifiers, an optional environment marker. Spaces only (never a
+# newline), no `@`, `/`, `\`, `:` or `#`, and it starts with a letter or a digit, so
+# pip can only read it as a requirement on the package index.
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?"
+_SPEC = r"(?:===|==|!=|~=|<=|>=|<|>) *[A-Za-z0-9.*+!_-]{1,50}"
+_SPECS = rf"{_SPEC}(?: *, *{_SPEC}){{0,9}}"
+_REQUIREMENT = re.compile(
+    rf"{_NAME} *(?:\[ *{_NAME}(?: *, *{_NAME}){{0,19}} *\])?"
+    rf" *(?:{_SPECS}|\( *{_SPECS} *\))?"
+    r"(?: *; *[A-Za-z0-9_.'\" <>=!~()-]{1,150})?"
+)
+MAX_REQUIREMENT = 200
+
+
+def requirement(text: str) -> str:
+    """One Python dependency as `plugin.toml` declares it (`"requests>=2,<3"`)."""
+    if len(text) > MAX_REQUIREMENT or not _REQUIREMENT.fullmatch(text):
+        raise UserError(
+            f"invalid dependency {text[:80]!r}: use a PyPI requirement such as 'requests>=2' "
+            "(no URL, path or pip option)"
+        )
+    return text
+
+
+def module_name(text: str) -> str:
+    """A module of the plugin, relative to its folder (`archive`, `lib.client`)."""
+    if not _MODULE.fullmatch(text):
+        raise UserError(f"invalid module name {text[:80]!r}")
+    return text
+
+
+def _names(
+    manifest: Path, data: dict[str, Any], key: str, check: Callable[[str], str]
+) -> list[str]:
+    """A list of strings from the manifest, each checked, at most MAX_LISTED."""
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UserError(f"{manifest}: {key} must be a list of strings")
+    if len(value) > MAX_LISTED:
+        raise UserError(f"{manifest}: {key} lists more than {MAX_LISTED} entries")
+    try:
+        return [check(v) for v in value]
+    except UserError as exc:
+        raise UserError(f"{manifest}: {key}: {exc}") from None

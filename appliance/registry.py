@@ -20,33 +20,52 @@ from appliance.errors import NotFound, PluginError, UserError
 from appliance.manifest import Command, Plugin, builtin_dir, installed_dir, read_manifest
 
 
-class Registry:
-    """The plugins of one state root: built-in first, then installed ones."""
-
-    def __init__(self) -> None:
-        self.plugins: dict[str, Plugin] = {}
-        disabled = set(state.read_toml(state.root() / "plugins.toml").get("disabled", []))
-        for folder, builtin in ((builtin_dir(), True), (installed_dir(), False)):
-            if not folder.is_dir():
+def discover() -> dict[str, Plugin]:
+    """Every plugin of the state root, built-in first, then installed ones; a plugin
+    whose manifest is broken, or whose name is taken, is skipped with a warning."""
+    plugins: dict[str, Plugin] = {}
+    disabled = set(state.read_toml(state.root() / "plugins.toml").get("disabled", []))
+    for folder, builtin in ((builtin_dir(), True), (installed_dir(), False)):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if not (path / "plugin.toml").is_file():
                 continue
-            for path in sorted(folder.iterdir()):
-                if not (path / "plugin.toml").is_file():
-                    continue
-                try:
-                    plugin = read_manifest(path, builtin)
-                except UserError as exc:
-                    print(f" !     skipping plugin in {path}: {exc}", file=sys.stderr)
-                    continue
-                if plugin.name in self.plugins:
-                    print(
-                        f" !     skipping plugin {plugin.name!r} in {path}: name already taken",
-                        file=sys.stderr,
-                    )
-                    continue
-                plugin.enabled = plugin.name not in disabled
-                self.plugins[plugin.name] = plugin
+            try:
+                plugin = read_manifest(path, builtin)
+            except UserError as exc:
+                print(f" !     skipping plugin in {path}: {exc}", file=sys.stderr)
+                continue
+            if plugin.name in plugins:
+                print(
+                    f" !     skipping plugin {plugin.name!r} in {path}: name already taken",
+                    file=sys.stderr,
+                )
+                continue
+            plugin.enabled = plugin.name not in disabled
+            plugins[plugin.name] = plugin
+    return plugins
+
+
+class Registry:
+    """The plugins of one state root (or the given ones), and their plugin manager."""
+
+    def __init__(self, plugins: dict[str, Plugin] | None = None) -> None:
+        self.plugins: dict[str, Plugin] = discover() if plugins is None else plugins
         self._pm: Any = None
         self._loaded: set[str] = set()
+        self._importing: dict[str, Plugin] = {}
+
+    def rescan(self) -> None:
+        """Read the plugins from disk again (after plugin:install, for instance);
+        plugins already registered with the plugin manager stay registered."""
+        self.plugins = discover()
+
+    def trial_load(self, plugin: Plugin) -> None:
+        """Load `plugin`, which is not (or not yet) in the store, in a scratch plugin
+        manager beside this registry's other plugins: its code imports, its hooks
+        match the specs, the plugins it requires are there."""
+        Registry({**self.plugins, plugin.name: plugin}).load(plugin)
 
     def enabled(self) -> list[Plugin]:
         return [p for p in self.plugins.values() if p.enabled]
@@ -104,6 +123,7 @@ class Registry:
         from appliance.trigger_adapter import trigger_plugin
 
         self._loaded.add(plugin.name)
+        self.check_requires(plugin)
         pm = self.pm
         if plugin.hooks:
             module = self.import_module(plugin)
@@ -119,40 +139,93 @@ class Registry:
         pm.check_pending()
 
     def import_module(self, plugin: Plugin, submodule: str | None = None) -> types.ModuleType:
+        """The plugin's package (`appliance_plugins.<name>` or `appliance_ext.<name>`),
+        or one of its modules, imported from the plugin's folder."""
+        from appliance import plugin_imports
+
         package = plugin.module_name
-        loaded = sys.modules.get(package)
-        if loaded is not None and list(getattr(loaded, "__path__", [])) != [str(plugin.path)]:
-            for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
-                del sys.modules[name]
+        for each in [plugin, *filter(None, map(self.plugins.get, plugin.requires))]:
+            plugin_imports.forget_stale(each.module_name, each.path)
         if package not in sys.modules:
-            parent = package.rpartition(".")[0]
-            if parent not in sys.modules:
-                namespace = types.ModuleType(parent)
-                namespace.__path__ = []
-                namespace.__spec__ = importlib.machinery.ModuleSpec(parent, None, is_package=True)
-                sys.modules[parent] = namespace
-            init = plugin.path / "__init__.py"
-            spec = importlib.util.spec_from_file_location(
-                package,
-                init if init.is_file() else None,
-                submodule_search_locations=[str(plugin.path)],
-            )
-            if spec is None:
-                raise PluginError(f"plugin {plugin.name}: cannot load {plugin.path}")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[package] = module
+            self.check_requires(plugin)
+            plugin_imports.activate(self.find_spec)
+            self._importing[package] = plugin
             try:
-                if spec.loader is not None:
-                    spec.loader.exec_module(module)
+                importlib.import_module(package)
+            except PluginError:
+                raise
             except Exception as exc:
-                del sys.modules[package]
                 raise PluginError(
                     f"plugin {plugin.name} failed to load: {type(exc).__name__}: {exc} "
                     f"(disable it with: appliance plugin:disable {plugin.name})"
                 ) from exc
+            finally:
+                del self._importing[package]
         if submodule:
             return importlib.import_module(f"{package}.{submodule}")
         return sys.modules[package]
+
+    def find_spec(self, package: str) -> importlib.machinery.ModuleSpec | None:
+        """How `import appliance_plugins.<name>` (or `appliance_ext.<name>`) finds the
+        plugin's folder, for the registry's own imports and for a plugin importing the
+        public module of a plugin it requires (`appliance.plugin_imports`)."""
+        from appliance import plugin_imports
+
+        plugin = self._importing.get(package) or next(
+            (p for p in self.plugins.values() if p.module_name == package), None
+        )
+        if plugin is None:
+            return None
+        if not plugin.enabled:
+            raise ImportError(
+                f"plugin {plugin.name} is disabled (enable it with: "
+                f"appliance plugin:enable {plugin.name})",
+                name=package,
+            )
+        self.check_requires(plugin)
+        if plugin.dependencies:
+            self._add_deps(plugin)
+        return plugin_imports.package_spec(package, plugin.path)
+
+    def _add_deps(self, plugin: Plugin) -> None:
+        """Put the plugin's pip-installed dependencies on sys.path, after the
+        appliance's own packages (which therefore win a clash)."""
+        folder = str(plugin.deps_dir)
+        if not plugin.deps_dir.is_dir():
+            raise PluginError(
+                f"plugin {plugin.name}: its dependencies are not installed "
+                f"(install them with: appliance plugin:install-dependencies {plugin.name})"
+            )
+        if folder not in sys.path:
+            sys.path.append(folder)
+
+    def check_requires(self, plugin: Plugin) -> None:
+        """A plugin loads only beside every plugin it requires, enabled."""
+        for name in plugin.requires:
+            other = self.plugins.get(name)
+            if other is None:
+                raise PluginError(
+                    f"plugin {plugin.name} requires plugin {name}, which is not installed"
+                )
+            if not other.enabled:
+                raise PluginError(
+                    f"plugin {plugin.name} requires plugin {name}, which is disabled "
+                    f"(enable it with: appliance plugin:enable {name})"
+                )
+
+    def required_by(self, name: str) -> list[str]:
+        """The enabled plugins that require the plugin `name`."""
+        return sorted(p.name for p in self.enabled() if name in p.requires)
+
+    def importable_modules(self, plugin: Plugin) -> set[str]:
+        """The modules of other plugins that `plugin` may import: the `public` modules
+        of the plugins it requires, as full names (`appliance_plugins.git.archive`)."""
+        found: set[str] = set()
+        for name in plugin.requires:
+            other = self.plugins.get(name)
+            if other is not None:
+                found |= {f"{other.module_name}.{module}" for module in other.public}
+        return found
 
     def handler(self, command: Command) -> Callable[..., Any]:
         assert command.handler
