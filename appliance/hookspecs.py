@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from appliance.daemon import Daemon
     from appliance.deploy import Container, Deploy, Target
+    from appliance.manifest import Plugin
     from appliance.output import Output
     from appliance.state import App
 
@@ -299,4 +300,25 @@ def appliance_daemon_start(daemon: Daemon) -> None:
     `daemon.wait(seconds)` sleeps and says whether the daemon is stopping. A failing
     callback is logged with the plugin's name. Nothing may depend on the daemon
     running. Built-in: scheduler-docker, proxy-nginx, cron.
+    """
+
+
+@hookspec
+def appliance_plugin_installed(plugin: Plugin, out: Output) -> None:
+    """Event (isolated): `plugin` was just installed or upgraded by plugin:install, its
+    Python dependencies in place (Dokku's `install` trigger).
+
+    Every enabled plugin that implements the hook hears of it, the new plugin
+    included: compare `plugin.name` with your own name to set yourself up (create a
+    folder, a default setting). Runs as the appliance user; keep it idempotent.
+    """
+
+
+@hookspec
+def appliance_plugin_uninstalled(plugin: Plugin, out: Output) -> None:
+    """Event (isolated): `plugin` is about to be removed by plugin:uninstall (its
+    files and dependencies go next), so it can still clean up after itself.
+
+    Every enabled plugin that implements the hook hears of it, the leaving plugin
+    included: compare `plugin.name` with your own name.
     """
