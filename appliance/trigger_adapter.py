@@ -28,17 +28,25 @@ def trace_after(outcome: Any, hook_name: str, hook_impls: list[Any], kwargs: Any
     print(f"[hook] {hook_name} <- {result[:200]}", file=sys.stderr, flush=True)
 
 
+# Hook arguments a trigger never receives: live objects with no JSON form (the
+# running appliance). An implementation may take any subset of a hook's arguments,
+# so the trigger's implementation simply does not ask for them.
+NOT_FOR_TRIGGERS = frozenset({"appliance"})
+
+
 def trigger_plugin(plugin: Plugin, hook: str, exe: Path, argnames: tuple[str, ...]) -> Any:
     """A pluggy plugin object whose one hook runs the executable `exe`.
 
     pluggy reads an implementation's argument names from its code object, so the
-    function is compiled with the spec's own (identifier-checked) names.
+    function is compiled with the spec's own (identifier-checked) names, less
+    `NOT_FOR_TRIGGERS`.
     """
     from appliance import triggers
-    from appliance.hookspecs import hookimpl
+    from appliance.markers import hookimpl
 
     if not all(name.isidentifier() for name in (hook, *argnames)):
         raise PluginError(f"hook {hook!r} has unusable argument names")
+    argnames = tuple(name for name in argnames if name not in NOT_FOR_TRIGGERS)
 
     def call(kwargs: dict[str, Any]) -> Any:
         return triggers.run(plugin.name, hook, exe, kwargs)
