@@ -67,7 +67,12 @@ def stage(plugin: Plugin) -> Path | None:
 
 
 def commit(name: str, staged: Path | None) -> None:
-    """Make `staged` the plugin's dependencies (None: it has none any more)."""
+    """Make `staged` the plugin's dependencies (None: it has none any more). What this
+    process imported from `staged` (the check's load) is forgotten, so the plugin's
+    next load in this process (its `appliance_plugin_installed`) imports it again
+    from the final folder."""
+    if staged is not None:
+        _forget(staged)
     final = deps_root() / name
     old = deps_root() / f".{name}.old.{time.time_ns()}"
     if final.exists():
@@ -85,3 +90,11 @@ def discard(path: Path | None) -> None:
 def remove(name: str) -> None:
     """Remove the plugin's dependencies (plugin:uninstall)."""
     commit(name, None)
+
+
+def _forget(folder: Path) -> None:
+    inside = str(folder) + "/"
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(inside):
+            del sys.modules[name]
+    sys.path[:] = [p for p in sys.path if p != str(folder)]

@@ -1,6 +1,7 @@
 import json
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -114,13 +115,16 @@ help = "Print what the dependency says"
 """
 
 DEPS_INIT = """\
+import fakedep
+
 from appliance import state
 from appliance.hookspecs import hookimpl
 
 
 def _note(event, plugin):
+    where = fakedep.__file__.replace(str(state.root()), "ROOT")
     with open(state.root() / "plugin-events", "a") as f:
-        f.write(f"{event} {plugin.name} {plugin.deps_dir.is_dir()}\\n")
+        f.write(f"{event} {plugin.name} {plugin.deps_dir.is_dir()} {where}\\n")
 
 
 @hookimpl
@@ -136,8 +140,11 @@ def appliance_plugin_uninstalled(plugin, out):
 
 
 @pytest.fixture
-def fake_pip(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+def fake_pip(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
     from appliance.registry import Registry
+
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    sys.modules.pop("fakedep", None)
 
     registry = Registry()
     deps = registry.import_module(registry.get("plugin"), "deps")
@@ -150,7 +157,8 @@ def fake_pip(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         return [sys.executable, "-c", FAKE_PIP, str(target), *requirements]
 
     monkeypatch.setattr(deps, "pip_argv", pip_argv)
-    return calls
+    yield calls
+    sys.modules.pop("fakedep", None)
 
 
 def deps_plugin(tmp_path: Path, dependencies: str = '"fakedep>=1"') -> Path:
@@ -168,8 +176,6 @@ def deps_plugin(tmp_path: Path, dependencies: str = '"fakedep>=1"') -> Path:
 def test_install_puts_dependencies_in_the_state_root(
     run, root: Path, tmp_path: Path, fake_pip: list[list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.delitem(sys.modules, "fakedep", raising=False)
     installed = run("plugin:install", str(deps_plugin(tmp_path)))
     assert installed.code == 0, installed.err
     assert "Dependencies: fakedep>=1" in installed.out
@@ -224,7 +230,9 @@ def test_hook_appliance_plugin_installed(
     assert installed.code == 0, installed.err
     assert "deps-plugin heard deps-plugin arrive" in installed.out
     # Fired for the plugin just installed, with its dependencies already in place.
-    assert (root / "plugin-events").read_text() == "installed deps-plugin True\n"
+    assert (root / "plugin-events").read_text() == (
+        "installed deps-plugin True ROOT/plugin-deps/deps-plugin/fakedep.py\n"
+    )
     # Others hear of it too; a failing implementation is a warning, not a failure.
     hello = tmp_path / "hello"
     shutil.copytree(FIXTURES / "hello-plugin", hello)
@@ -245,5 +253,7 @@ def test_hook_appliance_plugin_uninstalled(
     removed = run("plugin:uninstall", "deps-plugin")
     assert removed.code == 0, removed.err
     # Fired before the plugin and its dependencies go.
-    assert (root / "plugin-events").read_text() == "uninstalled deps-plugin True\n"
+    assert (root / "plugin-events").read_text() == (
+        "uninstalled deps-plugin True ROOT/plugin-deps/deps-plugin/fakedep.py\n"
+    )
     assert not (root / "plugin-deps" / "deps-plugin").exists()
