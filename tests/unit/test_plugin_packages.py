@@ -311,7 +311,6 @@ def test_templates_a_plugin_ships_are_found_after_the_overrides(root: Path) -> N
 
 def test_the_core_templates_module_names_no_proxy() -> None:
     assert "nginx" not in (CHECKOUT / "appliance" / "templates.py").read_text().lower()
-    assert not (CHECKOUT / "templates" / "nginx").exists()
 
 
 def test_proxy_nginx_renders_its_own_templates_with_its_filter(root: Path) -> None:
