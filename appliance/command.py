@@ -11,8 +11,9 @@ from appliance.errors import UserError
 
 if TYPE_CHECKING:
     from appliance.host import Appliance
+    from appliance.manifest import Command
     from appliance.output import Output
-    from appliance.plugins import Command, Registry
+    from appliance.registry import Registry
     from appliance.state import App
 
 

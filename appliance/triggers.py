@@ -35,7 +35,6 @@ RETURNS_VALUE = {
     "appliance_ssh_command",
     "appliance_build_source",
     "appliance_build",
-    "appliance_build_source",
     "appliance_builder_detect",
     "appliance_formation",
     "appliance_container_env",

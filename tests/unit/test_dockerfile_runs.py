@@ -16,7 +16,7 @@ from appliance import builds
 from appliance.dockerfile_runs import PRIORITY, hide, injected, rewrite
 from appliance.errors import UserError
 from appliance.host import Appliance
-from appliance.plugins import Registry
+from appliance.registry import Registry
 
 FLAG = "--mount=type=secret,id=ca"
 HELPER = Path(__file__).resolve().parents[2] / "templates" / "system" / "build-limits"

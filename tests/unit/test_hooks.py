@@ -24,7 +24,7 @@ from appliance.deploy import Container, Deploy, Target
 from appliance.errors import PluginError, UserError
 from appliance.host import Appliance
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 NEEDS_DOCKER_OR_NGINX = (

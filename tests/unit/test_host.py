@@ -14,7 +14,7 @@ from appliance.boot import open_appliance
 from appliance.errors import PluginError, UserError
 from appliance.host import Appliance
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 from tests.unit.test_hooks import RECORDER, add_plugin, calls
 

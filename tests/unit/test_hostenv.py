@@ -13,7 +13,7 @@ from appliance import hostenv, state, triggers
 from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.host import Appliance
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 HOSTILE = {

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from appliance import hookspecs, triggers
+from appliance.manifest import Plugin
 from appliance.markers import IMPL_ATTR, SPEC_ATTR
-from appliance.plugins import Plugin, Registry
+from appliance.registry import Registry
 
 TOP = Path(__file__).resolve().parents[2]
 DOCS = TOP / "docs" / "plugins.md"

@@ -18,7 +18,7 @@ from appliance.boot import open_appliance
 from appliance.deploy import Deploy
 from appliance.errors import UserError
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "apps"

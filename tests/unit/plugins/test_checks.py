@@ -29,7 +29,7 @@ from appliance.boot import open_appliance
 from appliance.deploy import Container, Deploy
 from appliance.errors import UserError
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 NEEDS_DOCKER_OR_NGINX = (
@@ -390,7 +390,7 @@ def test_app_json_check_counts_are_bounded(mods: SimpleNamespace) -> None:
 
 
 def test_legacy_checks_settings_are_ascii_numbers(mods: SimpleNamespace) -> None:
-    from appliance.plugins import Registry
+    from appliance.registry import Registry
 
     legacy = Registry().import_module(Registry().get("checks"), "legacy")
     with pytest.raises(UserError, match="WAIT must be a whole number"):

@@ -11,7 +11,7 @@ import pytest
 
 from appliance import cli
 from appliance.errors import UserError
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from tests.unit.test_hooks import FAKE_PLATFORM, Platform, add_plugin, calls
 
 NEEDS_DOCKER_OR_NGINX = ("builder-dockerfile", "builder-buildpack", "builder-auto",

@@ -14,7 +14,7 @@ import pytest
 
 from appliance import templates
 from appliance.host import Appliance
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 
