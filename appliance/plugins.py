@@ -108,6 +108,8 @@ class Plugin:
 
     @property
     def triggers(self) -> dict[str, Path]:
+        """The plugin's trigger executables, `triggers/appliance_*`, by hook name: hooks it
+        implements in any language (`appliance.triggers`)."""
         folder = self.path / "triggers"
         if not folder.is_dir():
             return {}
@@ -119,10 +121,13 @@ class Plugin:
 
     @property
     def module_name(self) -> str:
+        """The Python package its modules import as: `appliance_plugins.NAME` for a built-in,
+        `appliance_ext.NAME` for an installed plugin (dashes become underscores)."""
         package = BUILTIN_PACKAGE if self.builtin else INSTALLED_PACKAGE
         return f"{package}.{self.name.replace('-', '_')}"
 
     def declared_hooks(self) -> list[str]:
+        """The hooks it implements, sorted: those its manifest names and its triggers."""
         return sorted(set(self.hooks) | set(self.triggers))
 
 
