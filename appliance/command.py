@@ -46,14 +46,18 @@ class Context:
 
     @property
     def out(self) -> Output:
+        """The appliance's `Output`: what the handler prints (`ctx.appliance.out`)."""
         return self.appliance.out
 
     @property
     def user(self) -> str:
+        """Who runs the command: the SSH key's name, or the local user (`ctx.appliance.user`)."""
         return self.appliance.user
 
     @property
     def registry(self) -> Registry:
+        """The plugin registry (`ctx.appliance.registry`): the installed plugins and their
+        commands."""
         return self.appliance.registry
 
     def parse(self, configure: Any = None, *, formats: bool = False) -> argparse.Namespace:

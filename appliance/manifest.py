@@ -121,6 +121,8 @@ class Plugin:
 
     @property
     def triggers(self) -> dict[str, Path]:
+        """The plugin's trigger executables, `triggers/appliance_*`, by hook name: hooks it
+        implements in any language (`appliance.triggers`)."""
         folder = self.path / "triggers"
         if not folder.is_dir():
             return {}
@@ -132,6 +134,8 @@ class Plugin:
 
     @property
     def module_name(self) -> str:
+        """The Python package its modules import as: `appliance_plugins.NAME` for a built-in,
+        `appliance_ext.NAME` for an installed plugin (dashes become underscores)."""
         package = BUILTIN_PACKAGE if self.builtin else INSTALLED_PACKAGE
         return f"{package}.{self.name.replace('-', '_')}"
 
@@ -147,9 +151,12 @@ class Plugin:
 
     @property
     def templates_dir(self) -> Path:
+        """The templates the plugin ships (`templates/` in its folder), which
+        `render(..., plugin_dir=...)` searches after the app's and the host's overrides."""
         return self.path / "templates"
 
     def declared_hooks(self) -> list[str]:
+        """The hooks it implements, sorted: those its manifest names and its triggers."""
         return sorted(set(self.hooks) | set(self.triggers))
 
     def to_dict(self) -> dict[str, Any]:

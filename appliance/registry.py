@@ -76,15 +76,18 @@ class Registry:
         Registry(self.specs, {**self.plugins, plugin.name: plugin}).load(plugin)
 
     def enabled(self) -> list[Plugin]:
+        """The enabled plugins, built-in first."""
         return [p for p in self.plugins.values() if p.enabled]
 
     def get(self, name: str) -> Plugin:
+        """The plugin named `name`, enabled or not; `NotFound` when none is installed."""
         try:
             return self.plugins[name]
         except KeyError:
             raise NotFound(f"plugin {name!r} is not installed") from None
 
     def commands(self) -> dict[str, Command]:
+        """Every command of the enabled plugins by name (the first plugin to declare a name wins)."""
         found: dict[str, Command] = {}
         for plugin in self.enabled():
             for name, command in plugin.commands.items():
@@ -92,6 +95,7 @@ class Registry:
         return found
 
     def command(self, name: str) -> Command | None:
+        """The enabled plugins' command `name`, or None."""
         for plugin in self.enabled():
             if name in plugin.commands:
                 return plugin.commands[name]
@@ -101,6 +105,7 @@ class Registry:
 
     @property
     def pm(self) -> Any:
+        """pluggy's plugin manager, made (with the hook specs) the first time a hook fires."""
         if self._pm is None:
             if self.specs is None:
                 raise PluginError("this registry was built without hook specifications")
@@ -125,11 +130,14 @@ class Registry:
                     on_error(exc)
 
     def load_all(self) -> None:
+        """Register every enabled plugin's hooks now (a failure raises `PluginError`)."""
         for plugin in self.enabled():
             if plugin.name not in self._loaded:
                 self.load(plugin)
 
     def load(self, plugin: Plugin) -> None:
+        """Register `plugin`'s hooks and triggers; a plugin whose code or hooks are refused
+        raises `PluginError` and leaves nothing registered."""
         import pluggy
 
         self._loaded.add(plugin.name)
@@ -255,6 +263,7 @@ class Registry:
         return found
 
     def handler(self, command: Command) -> Callable[..., Any]:
+        """The Python function that runs `command` (its module imported now)."""
         assert command.handler
         module_name, _, function = command.handler.partition(":")
         module = self.import_module(command.plugin, module_name)
