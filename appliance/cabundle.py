@@ -18,6 +18,17 @@ import stat
 from appliance import state
 from appliance.errors import UserError
 
+CA_TARGET = "/etc/ssl/certs/ca-certificates.crt"
+"""Where a build container sees the host's CA bundle (Debian's own path)."""
+CA_ENV = (
+    "SSL_CERT_FILE",
+    "PIP_CERT",
+    "REQUESTS_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "CURL_CA_BUNDLE",
+)
+"""Variables that point Python, pip, requests, Node and curl at `CA_TARGET`."""
+
 DEFAULT_CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 CA_MAX = 5 << 20
 _PEM = re.compile(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from appliance import api
-from appliance.api import App, Context, UserError, builds, cabundle, hostenv, tree
+from appliance.api import App, Context, UserError, builds, cabundle, releases, tree
 
 from . import detect, dockerfile
 
@@ -27,41 +26,11 @@ def _bool(key: str, value: str) -> bool:
     raise UserError(f"{key} must be true or false")
 
 
-def _last_pushed(app: App) -> str | None:
-    """The head of the app's deploy branch in its repository, if anything was pushed."""
-    repo = app.path / "repo.git"
-    if not (repo / "HEAD").is_file():
-        return None
-    configured = app.settings.get("git", "deploy_branch")
-    for branch in [configured] if configured else ["main", "master"]:
-        found = subprocess.run(
-            ["git", "--git-dir", str(repo), "rev-parse", "--verify", "-q",
-             f"refs/heads/{branch}^{{commit}}"],
-            capture_output=True, text=True, check=False, env=hostenv.host_env(),
-        )  # fmt: skip
-        if found.returncode == 0:
-            return found.stdout.strip()
-    return None
-
-
-def _extract(app: App, rev: str, into: Path) -> None:
-    archive = subprocess.Popen(
-        ["git", "--git-dir", str(app.path / "repo.git"), "archive", "--format=tar", rev],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=hostenv.host_env(),
-    )
-    untar = subprocess.run(
-        ["tar", "-x", "--no-same-owner", "-C", str(into)],
-        stdin=archive.stdout,
-        capture_output=True,
-        check=False,
-        env=hostenv.host_env(),
-    )
-    assert archive.stdout is not None
-    archive.stdout.close()
-    if archive.wait() != 0 or untar.returncode != 0:
-        raise UserError(f"cannot read revision {rev[:12]} of {app.name}")
+def _deployed_revision(app: App) -> str | None:
+    """The git revision the app runs (a push deploys before its branch moves, so it is
+    the deploy branch's head), if its current release came from one."""
+    current = releases.current(app)
+    return current.rev if current is not None and current.rev else None
 
 
 def show(ctx: Context) -> int:
@@ -75,7 +44,7 @@ def show(ctx: Context) -> int:
     ns = ctx.parse(configure)
     app = App(ns.app).require()
     saved = dockerfile.saved_path(app)
-    rev = None if ns.built else _last_pushed(app)
+    rev = None if ns.built else _deployed_revision(app)
     if rev is None:
         if ns.eject or not saved.is_file():
             raise UserError(f"nothing was pushed to {app.name} yet: push first")
@@ -83,7 +52,8 @@ def show(ctx: Context) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix=f"appliance-{app.name}-") as tmp:
         source = Path(tmp)
-        _extract(app, rev, source)
+        if not ctx.appliance.hook.appliance_source_checkout(app=app, rev=rev, dest=source):
+            raise UserError(f"no plugin keeps the source of {app.name} (git)")
         language = app.settings.get(dockerfile.TABLE, "language")
         plan = detect.detect(source, str(language) if language else None)
         if plan is None:
@@ -122,35 +92,29 @@ def set_base(ctx: Context) -> int:
 
 
 def set_option(ctx: Context) -> int:
-    def configure(p: Any) -> None:
-        p.add_argument("app")
-        p.add_argument("key", choices=APP_KEYS)
-        p.add_argument("value", nargs="?")
-
-    ns = ctx.parse(configure)
-    app = App(ns.app).require()
-    if ns.key in FLAGS:
-        key: str = FLAGS[ns.key]
-    elif ns.key == "language":
+    app, name, given = ctx.parse_setting(list(APP_KEYS))
+    if name in FLAGS:
+        key: str = FLAGS[name]
+    elif name == "language":
         key = "language"
     else:
-        key = dockerfile.base_key(ns.key.removeprefix("base-"))
-    if ns.value is None:
+        key = dockerfile.base_key(name.removeprefix("base-"))
+    if given is None:
         app.settings.unset(dockerfile.TABLE, key)
-        ctx.out.section(f"{ns.key} of {app.name} reset to its default")
+        ctx.out.section(f"{name} of {app.name} reset to its default")
         return 0
     value: Any
-    if ns.key in FLAGS:
-        value = _bool(ns.key, ns.value)
+    if name in FLAGS:
+        value = _bool(name, given)
     elif key == "language":
-        if ns.value not in detect.LANGUAGES:
+        if given not in detect.LANGUAGES:
             raise UserError(f"language must be one of {', '.join(detect.LANGUAGES)}")
-        value = ns.value
+        value = given
     else:
-        value = dockerfile.image_ref(ns.value)
+        value = dockerfile.image_ref(given)
     app.settings.set(dockerfile.TABLE, key, value)
     shown = str(value).lower() if isinstance(value, bool) else value
-    ctx.out.section(f"{ns.key} of {app.name} set to {shown} (from the next build)")
+    ctx.out.section(f"{name} of {app.name} set to {shown} (from the next build)")
     return 0
 
 

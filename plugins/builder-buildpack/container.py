@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance.api import Deploy, UserError, builds, dockerfile_runs, validate
+from appliance.api import Deploy, UserError, builds, cabundle, dockerfile_runs, validate
 
 from . import sources
 from .sources import Buildpack
@@ -54,14 +54,7 @@ LABELS = {"app": "appliance.app", "deploy": "appliance.deploy", "process": "appl
 BUILT_BY = "appliance.builder"
 
 
-CA_TARGET = "/etc/ssl/certs/ca-certificates.crt"
-CA_ENV = (
-    "SSL_CERT_FILE",
-    "PIP_CERT",
-    "REQUESTS_CA_BUNDLE",
-    "NODE_EXTRA_CA_CERTS",
-    "CURL_CA_BUNDLE",
-)
+CA_TARGET, CA_ENV = cabundle.CA_TARGET, cabundle.CA_ENV
 
 
 class BuildContainer:

@@ -22,16 +22,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from appliance.api import Output, UserError, builds, dockerfile_runs, hostenv, tree
+from appliance.api import Output, UserError, builds, cabundle, dockerfile_runs, hostenv, tree
 
-CA_TARGET = "/etc/ssl/certs/ca-certificates.crt"
-CA_ENV = (
-    "SSL_CERT_FILE",
-    "PIP_CERT",
-    "REQUESTS_CA_BUNDLE",
-    "NODE_EXTRA_CA_CERTS",
-    "CURL_CA_BUNDLE",
-)
+CA_TARGET, CA_ENV = cabundle.CA_TARGET, cabundle.CA_ENV
 
 
 @functools.cache
