@@ -427,3 +427,32 @@ def test_hook_appliance_proxy_removed(host: Host, run: Any) -> None:
     assert host.vhosts() == [] and host.nginx_calls() == []
     assert run("proxy:enable", "hello").code == 0
     assert [c["hook"] for c in host.fake_calls()][-2:] == ["prepare", "update"]
+
+
+def test_the_template_watcher_leaves_another_proxys_apps_alone(host: Host, run: Any) -> None:
+    class Daemon:
+        """What the watcher uses of the daemon: its appliance and its log."""
+
+        def __init__(self) -> None:
+            self.appliance = boot.open_appliance()
+            self.logged: list[str] = []
+
+        def log(self, message: str, plugin: str) -> None:
+            self.logged.append(message)
+
+    appliance = boot.open_appliance()
+    watch = appliance.registry.import_module(appliance.registry.get("proxy-nginx"), "watch")
+    host.deploy()
+    override = host.root / "templates" / "nginx" / "app.conf.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text("# overridden for {{ app }}\n")
+    watcher = watch.TemplateWatcher(Daemon())
+    watcher.changed([str(override)])
+    vhost = host.root / "nginx" / "hello.conf"
+    assert vhost.read_text() == "# overridden for hello\n"
+    host.install_fake_proxy()
+    App("hello").settings.set("proxy", "selected", "fake")  # as if no switch had happened
+    override.write_text("# changed again\n")
+    calls = len(host.nginx_calls())
+    watch.TemplateWatcher(Daemon()).changed([str(override)])
+    assert vhost.read_text() == "# overridden for hello\n" and len(host.nginx_calls()) == calls
