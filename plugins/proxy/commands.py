@@ -20,7 +20,7 @@ def set_proxy(ctx: Context) -> int:
 
     ns = ctx.parse(configure)
     app = App(ns.app).require()
-    if ns.name:
+    if ns.name is not None:
         name = choice.checked_name(ctx.appliance, ns.name)
         _change(ctx, app, lambda s: s.set(choice.TABLE, "selected", name), f"Proxy {name}")
     else:
@@ -67,7 +67,7 @@ def _change(ctx: Context, app: App, change: Callable[[api.Settings], None], what
 def set_global(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("name", nargs="?"))
     settings = api.global_settings()
-    if ns.name:
+    if ns.name is not None:
         settings.set(choice.TABLE, "selected", choice.checked_name(ctx.appliance, ns.name))
     else:
         settings.unset(choice.TABLE, "selected")
