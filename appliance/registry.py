@@ -87,7 +87,8 @@ class Registry:
             raise NotFound(f"plugin {name!r} is not installed") from None
 
     def commands(self) -> dict[str, Command]:
-        """Every command of the enabled plugins by name (the first plugin to declare a name wins)."""
+        """Every command of the enabled plugins by name (the first plugin to declare a
+        name wins)."""
         found: dict[str, Command] = {}
         for plugin in self.enabled():
             for name, command in plugin.commands.items():
