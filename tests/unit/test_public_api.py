@@ -158,3 +158,33 @@ def test_the_core_names_no_feature() -> None:
         f"no longer naming a feature, remove from PENDING_FEATURE_CODE: "
         f"{sorted(PENDING_FEATURE_CODE - set(offenders))}"
     )
+
+
+def test_plugins_import_other_plugins_only_through_what_they_require() -> None:
+    """`from appliance_plugins.NAME import MODULE` only for a plugin named in `requires`,
+    and only a module it lists as `public`."""
+    from appliance.registry import Registry
+
+    registry = Registry()
+    wrong = []
+    for plugin in registry.plugins.values():
+        allowed = registry.importable_modules(plugin)
+        own = plugin.module_name
+        for path in sorted(plugin.path.rglob("*.py")):
+            for line, module, names in imports_of(path):
+                if not module.startswith(("appliance_plugins", "appliance_ext")):
+                    continue
+                if module == own or module.startswith(own + "."):
+                    continue
+                wanted = {f"{module}.{n}" for n in names} if names else {module}
+                if not wanted <= allowed:
+                    where = f"{path.relative_to(TOP)}:{line}"
+                    wrong.append(f"{where}: {sorted(wanted - allowed)} (requires/public?)")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_contract_test_sees_an_import_that_is_not_allowed(tmp_path: Path) -> None:
+    """The check above is not vacuous: an import of a module no requires allows is seen."""
+    path = tmp_path / "x.py"
+    path.write_text("def f():\n    from appliance_plugins.git import repo\n")
+    assert imports_of(path) == [(2, "appliance_plugins.git", ["repo"])]
