@@ -24,7 +24,7 @@ def set_scheduler(ctx: Context) -> int:
 
     ns = ctx.parse(configure)
     app = App(ns.app).require()
-    name = checked(ns.name, ctx.appliance) if ns.name else None
+    name = checked(ns.name, ctx.appliance) if ns.name is not None else None
     with app.command_lock("scheduler:set"):
         running = _running_on(ctx.appliance, [app])
         previous = app.settings.get(TABLE, KEY)
@@ -44,7 +44,7 @@ def set_global(ctx: Context) -> int:
         p.add_argument("--force", action="store_true", help="switch even while apps run")
 
     ns = ctx.parse(configure)
-    name = checked(ns.name, ctx.appliance) if ns.name else None
+    name = checked(ns.name, ctx.appliance) if ns.name is not None else None
     settings = ctx.appliance.settings()
     previous = settings.get(TABLE, KEY)
     # Only apps without a choice of their own follow the host's default.
