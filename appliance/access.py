@@ -67,9 +67,11 @@ class Key:
 
     @property
     def role(self) -> str:
+        """`admin` or `granted`, as `ssh-keys:list` shows it."""
         return "admin" if self.admin else "granted"
 
     def as_toml(self) -> dict[str, Any]:
+        """The key's table in the store, `ssh-keys.toml` (`save_keys` writes it)."""
         apps = sorted(self.apps)
         return {
             "key": self.key,
@@ -81,14 +83,18 @@ class Key:
 
 
 def store_path() -> Path:
+    """The key store, `<root>/ssh-keys.toml` (0600)."""
     return state.root() / "ssh-keys.toml"
 
 
 def lock_path() -> Path:
+    """The lock file a change of the key store holds (`update_keys` takes it)."""
     return state.root() / "ssh-keys.lock"
 
 
 def load_keys() -> dict[str, Key]:
+    """Every key in the store, by name (empty when there is no store); an entry from
+    before roles is an admin, a malformed one is skipped."""
     found: dict[str, Key] = {}
     for name, entry in state.read_toml(store_path()).get("keys", {}).items():
         if isinstance(entry, str):  # before roles: every key was an admin

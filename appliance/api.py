@@ -36,10 +36,11 @@ if TYPE_CHECKING:
     from appliance.errors import Conflict, NotFound, PluginError, UserError
     from appliance.host import Appliance, self_command
     from appliance.lifecycle import create_app, destroy_app
+    from appliance.manifest import Command, Plugin, deps_root, installed_dir, read_manifest
     from appliance.output import INDENT, Output
     from appliance.pipeline import deploy_image, deploy_source, redeploy, restart, rollback
-    from appliance.plugins import Command, Plugin
     from appliance.recovery import recover_if_idle
+    from appliance.registry import Registry
     from appliance.releases import Release
     from appliance.runtime import Container, Target
     from appliance.state import (
@@ -72,6 +73,7 @@ __all__ = [
     "Output",
     "Plugin",
     "PluginError",
+    "Registry",
     "Release",
     "Settings",
     "Target",
@@ -85,15 +87,18 @@ __all__ = [
     "create_app",
     "deploy_image",
     "deploy_source",
+    "deps_root",
     "destroy_app",
     "dockerfile_runs",
     "global_settings",
     "hookimpl",
     "hostenv",
+    "installed_dir",
     "lock_file",
     "netcheck",
     "parse_app_json",
     "parse_procfile",
+    "read_manifest",
     "read_toml",
     "recover_if_idle",
     "redeploy",
@@ -114,7 +119,7 @@ _WHERE: dict[str, str] = {
     "INDENT": "appliance.output",
     "App": "appliance.state",
     "Appliance": "appliance.host",
-    "Command": "appliance.plugins",
+    "Command": "appliance.manifest",
     "Conflict": "appliance.errors",
     "Container": "appliance.runtime",
     "Context": "appliance.command",
@@ -123,8 +128,9 @@ _WHERE: dict[str, str] = {
     "Key": "appliance.access",
     "NotFound": "appliance.errors",
     "Output": "appliance.output",
-    "Plugin": "appliance.plugins",
+    "Plugin": "appliance.manifest",
     "PluginError": "appliance.errors",
+    "Registry": "appliance.registry",
     "Release": "appliance.releases",
     "Settings": "appliance.state",
     "Target": "appliance.runtime",
@@ -132,6 +138,9 @@ _WHERE: dict[str, str] = {
     "app_names": "appliance.state",
     "atomic_write": "appliance.state",
     "create_app": "appliance.lifecycle",
+    "deps_root": "appliance.manifest",
+    "installed_dir": "appliance.manifest",
+    "read_manifest": "appliance.manifest",
     "deploy_image": "appliance.pipeline",
     "deploy_source": "appliance.pipeline",
     "destroy_app": "appliance.lifecycle",

@@ -34,10 +34,13 @@ URL_PASSWORD = r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]*@"
 
 
 def folder() -> Path:
+    """The audit log's folder, `<root>/audit` (0700)."""
     return state.root() / "audit"
 
 
 def path() -> Path:
+    """The audit log, `<root>/audit/audit.log`: one JSON record a line, rotated to
+    `audit.log.1` and on (`audit:log` reads them)."""
     return folder() / "audit.log"
 
 

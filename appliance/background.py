@@ -105,6 +105,8 @@ class Daemon:
     # --- the API plugins use ---------------------------------------------------
 
     def log(self, message: str, plugin: str | None = None) -> None:
+        """Write a timestamped line to the daemon's log, labelled with `plugin` (by default the
+        plugin registering work): a job says what it did or why it skipped a run."""
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
         with contextlib.suppress(OSError, ValueError):
             self.stream.write(f"{stamp} {plugin or self.plugin}: {message}\n")
@@ -150,6 +152,8 @@ class Daemon:
         return self.stopping.wait(seconds)
 
     def to_dict(self) -> dict[str, Any]:
+        """The daemon as trigger executables receive it on stdin (JSON): its pid and the names
+        of its jobs and watches."""
         return {"pid": os.getpid(), "jobs": sorted(self.jobs), "watches": sorted(self.watches)}
 
     # --- running ----------------------------------------------------------------
@@ -174,6 +178,8 @@ class Daemon:
         return False
 
     def start(self) -> None:
+        """Launch every registered job and watch, once each plugin's `appliance_daemon_start`
+        has run. Used by the core (`appliance daemon`); plugins do not call it."""
         self._started = True
         for job in list(self.jobs.values()):
             self._launch(job)
@@ -186,6 +192,8 @@ class Daemon:
         self.threads.append(housekeeping)
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Tell every job to stop (`wait` returns True) and join their threads for up to
+        `timeout` seconds. Used by the core on SIGTERM; plugins do not call it."""
         self.stopping.set()
         for job in self.jobs.values():
             job.kicked.set()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from appliance.host import Appliance, current_user
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 
 
 def open_appliance(out: Output | None = None, user: str | None = None) -> Appliance:

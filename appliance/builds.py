@@ -30,16 +30,20 @@ LIMITS_TABLE = "build-limits"
 
 
 def limit(key: str) -> Any:
+    """The host-wide build limit `key` (`timeout`, `memory` or `slots`) from settings.toml's
+    `build-limits` table, else where earlier versions kept it (`builder`); None when unset."""
     settings = state.global_settings()
     value = settings.get(LIMITS_TABLE, key)
     return settings.get("builder", key) if value is None else value  # as earlier versions kept it
 
 
 def timeout() -> int:
+    """How many seconds a build may run (`builder:set-global build-timeout`), 3600 unset."""
     return int(limit("timeout") or 3600)
 
 
 def memory() -> str | None:
+    """The memory cap of a build, like `700m` or `2g` (`build-memory`); None: no cap."""
     value = limit("memory")
     return str(value) if value else None
 
@@ -114,6 +118,7 @@ def host_ca_bundle() -> str | None:
 
 
 def slots() -> int:
+    """How many builds may run at once on the host (`build-slots`), at least 1 (default 1)."""
     return max(1, int(limit("slots") or 1))
 
 

@@ -17,7 +17,8 @@ from appliance.errors import UserError
 if TYPE_CHECKING:
     from appliance.access import Access
     from appliance.host import Appliance
-    from appliance.plugins import Command, Registry
+    from appliance.manifest import Command
+    from appliance.registry import Registry
 
 USAGE = "Usage: appliance [--format json] COMMAND [ARGS...]"
 SSH_USAGE = "Usage: ssh appliance@HOST COMMAND [ARGS...]   |   git push appliance@HOST:APP main"

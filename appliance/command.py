@@ -11,8 +11,10 @@ from appliance.errors import UserError
 
 if TYPE_CHECKING:
     from appliance.host import Appliance
+    from appliance.manifest import Command
     from appliance.output import Output
-    from appliance.plugins import Command, Registry
+    from appliance.registry import Registry
+    from appliance.state import App
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,14 +46,18 @@ class Context:
 
     @property
     def out(self) -> Output:
+        """The appliance's `Output`: what the handler prints (`ctx.appliance.out`)."""
         return self.appliance.out
 
     @property
     def user(self) -> str:
+        """Who runs the command: the SSH key's name, or the local user (`ctx.appliance.user`)."""
         return self.appliance.user
 
     @property
     def registry(self) -> Registry:
+        """The plugin registry (`ctx.appliance.registry`): the installed plugins and their
+        commands."""
         return self.appliance.registry
 
     def parse(self, configure: Any = None, *, formats: bool = False) -> argparse.Namespace:
@@ -70,6 +76,27 @@ class Context:
         if formats:
             self.out.format = ns.format
         return ns
+
+    def parse_app(self, *, formats: bool = False) -> App:
+        """Parse `APP` alone (with `--format` when `formats`): the app, which must exist."""
+        from appliance.state import App
+
+        ns = self.parse(lambda p: p.add_argument("app"), formats=formats)
+        return App(ns.app).require()
+
+    def parse_setting(self, keys: list[str]) -> tuple[App, str, str | None]:
+        """Parse `TOPIC:set APP KEY [VALUE]`, the shape of every per-app setting
+        command: the app (which must exist), the key (one of `keys`), and the value,
+        None when left out (reset the key to its default)."""
+        from appliance.state import App
+
+        def configure(p: Any) -> None:
+            p.add_argument("app")
+            p.add_argument("key", choices=keys)
+            p.add_argument("value", nargs="?")
+
+        ns = self.parse(configure)
+        return App(ns.app).require(), ns.key, ns.value
 
     def confirm(self, question: str, expected: str) -> bool:
         """Ask the user to type `expected`; refuses when nobody is there to answer."""

@@ -59,13 +59,19 @@ class Deploy:
 
     @property
     def image_tag(self) -> str:
+        """The tag a builder gives the image it makes, `appliance/APP-<id>:build-<deploy id>`
+        (`App.image_repository`); `appliance_build` returns it."""
         return f"{self.app.image_repository()}:build-{self.id}"
 
     @property
     def first_deploy(self) -> bool:
+        """Whether the app had no live release before this deploy (app.json
+        `scripts.postdeploy` runs only then)."""
         return self.previous_release is None
 
     def to_dict(self) -> dict[str, Any]:
+        """The deploy as trigger executables receive it on stdin (JSON): the config's keys
+        without their values, targets and containers as text and dicts."""
         return {
             "app": self.app.name,
             "id": self.id,
@@ -89,6 +95,8 @@ class Deploy:
         }
 
     def timed(self, phase: str) -> _Timer:
+        """A context manager that adds the time spent in its block to `timings[phase]`:
+        `with deploy.timed("build"):`. A deploy prints them at its end (`Timings: ...`)."""
         return _Timer(self.timings, phase)
 
 

@@ -26,7 +26,7 @@ from appliance.markers import ISOLATED_ATTR
 from appliance.output import Output
 
 if TYPE_CHECKING:
-    from appliance.plugins import Registry
+    from appliance.registry import Registry
 
 
 class Hooks:

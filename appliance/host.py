@@ -17,7 +17,8 @@ from appliance.output import Output
 from appliance.state import App, Settings
 
 if TYPE_CHECKING:
-    from appliance.plugins import Plugin, Registry
+    from appliance.manifest import Plugin
+    from appliance.registry import Registry
 
 
 class Appliance:
@@ -53,16 +54,17 @@ class Appliance:
 
     def verify_plugin(self, plugin: Plugin) -> None:
         """Load `plugin` on its own, as the registry would: raises `PluginError` when
-        its code fails to import or implements a hook that does not exist."""
-        from appliance.plugins import Registry
+        its code fails to import, implements a hook that does not exist, or requires a
+        plugin that is missing or disabled (it is loaded beside the others)."""
+        self.registry.trial_load(plugin)
 
-        scratch = Registry(self.registry.specs)
-        scratch.plugins = {plugin.name: plugin}
-        scratch.load(plugin)
+    def hook_names(self) -> set[str]:
+        """The name of every hook a plugin may implement."""
+        return {name for name in dir(self.registry.pm.hook) if name.startswith("appliance_")}
 
     def reload_plugins(self) -> None:
         """Read the plugins again (after one was installed, enabled or disabled)."""
-        from appliance.plugins import Registry
+        from appliance.registry import Registry
 
         self.registry = Registry(self.registry.specs)
         self._hooks = Hooks(self.registry, self.out)

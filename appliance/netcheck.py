@@ -116,6 +116,8 @@ def public_addresses(
 def allowed_networks(
     allowed: Collection[str],
 ) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks among `allowed` (addresses and CIDRs, as `ip_network` reads them,
+    host bits allowed); entries that are host names are skipped."""
     networks = []
     for entry in allowed:
         try:

@@ -10,6 +10,8 @@ from typing import Any, TextIO
 
 ARROW = "----->"
 INDENT = " " * 7
+"""Seven spaces, the indent of an `info` line under a `----->` section: for output a
+plugin lines up by hand."""
 
 
 class Output:
@@ -29,6 +31,7 @@ class Output:
 
     @property
     def json(self) -> bool:
+        """Whether the caller asked for `--format json`: print with `data` then, not `info`."""
         return self.format == "json"
 
     def _write(self, text: str) -> None:
@@ -53,11 +56,13 @@ class Output:
             self._write(f"{ARROW} {text}")
 
     def info(self, text: str) -> None:
+        """Each line of `text`, indented under the last section; nothing under `--format json`."""
         if not self.json:
             for line in text.splitlines() or [""]:
                 self._write(f"{INDENT}{line}")
 
     def raw(self, text: str) -> None:
+        """`text` exactly as given (build output, logs); nothing under `--format json`."""
         if not self.json:
             self._write(text)
 
@@ -76,15 +81,22 @@ class Output:
         return any(found & (select.POLLERR | select.POLLHUP) for _, found in events)
 
     def warn(self, text: str) -> None:
+        """` !     text` on stderr (yellow on a terminal), in every format: something went
+        wrong but the command carries on. Sinks get it too."""
         for sink in list(self.sinks.values()):
             sink(f" !     {text}")
         prefix = "\033[33m !\033[0m" if self.colour else " !"
         print(f"{prefix}     {text}", file=sys.stderr, flush=True)
 
     def data(self, payload: Any) -> None:
+        """`payload` as indented JSON, printed whatever the format: a handler calls it when
+        `json` is true (values JSON cannot hold are shown with `str`)."""
         self._write(json.dumps(payload, indent=2, sort_keys=False, default=str))
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Rows in aligned columns under `headers` (bold on a terminal); every row has as
+        many cells as there are headers. Printed in every format: under `--format json`
+        call `data` instead."""
         cells = [[str(c) for c in row] for row in rows]
         widths = [len(h) for h in headers]
         for row in cells:

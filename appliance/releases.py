@@ -23,6 +23,9 @@ _NAME = re.compile(r"^v(\d{1,9})\.toml$")
 
 @dataclass
 class Release:
+    """One entry of the ledger, as `releases/vN.toml` holds it: the image, the config
+    snapshot, the process types and app.json, who made it and why (`summary`);
+    `rollback_of` is the release a rollback copied. Never changed once recorded."""
     number: int
     summary: str = ""
     user: str = ""
@@ -36,9 +39,12 @@ class Release:
 
     @property
     def name(self) -> str:
+        """`vN`, as users type and read it."""
         return f"v{self.number}"
 
     def to_dict(self, secrets: bool = False) -> dict[str, Any]:
+        """Its fields as a dict, for `--format json` and triggers: the config's keys only,
+        unless `secrets` (then their values too)."""
         data = asdict(self)
         if not secrets:
             data["config"] = sorted(self.config)
@@ -46,10 +52,12 @@ class Release:
 
 
 def now() -> str:
+    """The current UTC time as the ledger writes it, `2026-01-31T12:00:00Z`."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def parse_number(text: str) -> int:
+    """The number of a release the user typed, `v3` or `3`; UserError otherwise."""
     match = re.fullmatch(r"v?(\d{1,9})", text.strip())
     if not match:
         raise UserError(f"invalid release {text!r}: use vN, for example v3")
@@ -57,10 +65,13 @@ def parse_number(text: str) -> int:
 
 
 def path_of(app: App, number: int) -> Any:
+    """The file of release `number`: `apps/APP/releases/vN.toml` (it may not exist)."""
     return app.path / "releases" / f"v{number}.toml"
 
 
 def record(app: App, release: Release) -> None:
+    """Write a new release to the ledger (0600: it holds config values); UserError when
+    the number is taken. Used by the core once a deploy is live; plugins do not call it."""
     target = path_of(app, release.number)
     if target.exists():
         raise UserError(f"release v{release.number} of {app.name} is already recorded")
@@ -70,6 +81,7 @@ def record(app: App, release: Release) -> None:
 
 
 def load(app: App, number: int) -> Release:
+    """Release `number` of `app`; NotFound when the ledger has no such release."""
     data = state.read_toml(path_of(app, number))
     if not data:
         raise NotFound(f"{app.name} has no release v{number}")
@@ -78,6 +90,7 @@ def load(app: App, number: int) -> Release:
 
 
 def numbers(app: App) -> list[int]:
+    """The numbers of every recorded release of `app`, oldest first (a directory read)."""
     folder = app.path / "releases"
     if not folder.is_dir():
         return []
@@ -86,15 +99,18 @@ def numbers(app: App) -> list[int]:
 
 
 def all_releases(app: App) -> list[Release]:
+    """Every recorded release of `app`, oldest first, each loaded from its file."""
     return [load(app, n) for n in numbers(app)]
 
 
 def current(app: App) -> Release | None:
+    """The live release (`core.release` of the app), None before the first deploy."""
     number = app.settings.get("core", "release")
     return load(app, int(number)) if number else None
 
 
 def require_current(app: App) -> Release:
+    """The live release; UserError telling to push first when the app was never deployed."""
     release = current(app)
     if release is None:
         raise UserError(f"{app.name} has not been deployed yet: git push it first")

@@ -30,4 +30,5 @@ class Container:
     port: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Its fields as a dict: what trigger executables receive on stdin (JSON)."""
         return dict(self.__dict__)

@@ -25,6 +25,7 @@ from appliance import validate
 from appliance.errors import Conflict, NotFound
 
 DEFAULT_ROOT = "/var/lib/appliance"
+"""The state root when `APPLIANCE_ROOT` is not set; a plugin asks `root()` instead."""
 
 
 def root() -> Path:
@@ -78,14 +79,18 @@ class Settings:
 
     @property
     def data(self) -> dict[str, Any]:
+        """The whole file as a dict of tables, read once and cached (`reload` forgets it);
+        read it, never change it in place: `set`, `update`, `replace` write."""
         if self._data is None:
             self._data = read_toml(self.path)
         return self._data
 
     def get(self, table: str, key: str, default: Any = None) -> Any:
+        """The value of `key` in `table`, `default` when either is missing (from the cache)."""
         return self.data.get(table, {}).get(key, default)
 
     def set(self, table: str, key: str, value: Any) -> None:
+        """Set one key of one table: the file is read afresh, changed and written atomically."""
         self._data = read_toml(self.path)
         self._data.setdefault(table, {})[key] = value
         write_toml(self.path, self._data)
@@ -107,11 +112,13 @@ class Settings:
         self._data = None
 
     def unset(self, table: str, key: str) -> None:
+        """Remove one key of one table (nothing happens when it is not set), in one write."""
         self._data = read_toml(self.path)
         self._data.get(table, {}).pop(key, None)
         write_toml(self.path, self._data)
 
     def table(self, table: str) -> dict[str, Any]:
+        """A copy of one table, `{}` when it is missing: a plugin reads its own settings so."""
         return dict(self.data.get(table, {}))
 
 
@@ -124,9 +131,12 @@ class App:
         self.settings = Settings(self.path / "app.toml")
 
     def exists(self) -> bool:
+        """Whether the app has been created (its `app.toml` is there)."""
         return (self.path / "app.toml").is_file()
 
     def require(self) -> App:
+        """The app itself when it exists, else `NotFound`: a command handler's first line,
+        `app = App(name).require()`."""
         if not self.exists():
             raise NotFound(f"app {self.name!r} does not exist")
         return self
@@ -160,6 +170,7 @@ class App:
         return [self.image_repository(), f"appliance/{self.name}"]
 
     def to_dict(self) -> dict[str, Any]:
+        """The app as trigger executables receive it on stdin (JSON): name and path."""
         return {"name": self.name, "path": str(self.path)}
 
     def lock_timeout(self) -> float | None:

@@ -1,25 +1,30 @@
 """One Jinja environment for every template, with per-app and host-wide overrides.
 
-A template `nginx/app.conf.j2` is looked up, first match wins, in
-`<root>/apps/<app>/templates/`, `<root>/templates/`, then the built-in `templates/`.
+A template such as `build/python.Dockerfile.j2` is looked up, first match wins, in:
+
+1. `<root>/apps/<app>/templates/` (the app's overrides, with `overrides_for=APP`);
+2. `<root>/templates/` (the host's overrides);
+3. the rendering plugin's own `templates/` folder (with `plugin_dir=`);
+4. the built-in `templates/`.
+
+A plugin that renders a template of its own passes its folder, and any Jinja
+filters its templates use (`filters={"name": function}`).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from appliance import state
 from appliance.errors import UserError
 
-_NGINX_SAFE = re.compile(r"^[A-Za-z0-9._:/\[\]*~^$-]+$")
-
 
 def templates_dir() -> Path:
     """The built-in templates: `templates/` of a checkout, else the installed package
-    data (`nginx/`, `build/`, `system/`: the root helpers install.sh installs)."""
+    data (the proxy's, the generated Dockerfiles, the root helpers install.sh installs)."""
     top = Path(__file__).resolve().parent.parent
     if (top / "pyproject.toml").is_file() and (top / "templates").is_dir():
         return top / "templates"
@@ -29,31 +34,39 @@ def templates_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def nginx_token(value: object) -> str:
-    """Refuse anything that could break out of an nginx directive."""
-    text = str(value)
-    if not _NGINX_SAFE.fullmatch(text):
-        raise UserError(f"refusing to put {text!r} into an nginx config")
-    return text
-
-
-def render(name: str, overrides_for: str | None = None, **context: Any) -> str:
-    """Render `name`, looking first in the overrides of the app `overrides_for`."""
-    import jinja2
-
+def search_path(overrides_for: str | None = None, plugin_dir: Path | None = None) -> list[Path]:
+    """The folders `render` looks in, first match wins."""
     search = []
     if overrides_for:
         search.append(state.root() / "apps" / overrides_for / "templates")
-    search += [state.root() / "templates", templates_dir()]
+    search.append(state.root() / "templates")
+    if plugin_dir is not None:
+        search.append(plugin_dir / "templates")
+    search.append(templates_dir())
+    return search
+
+
+def render(
+    name: str,
+    overrides_for: str | None = None,
+    *,
+    plugin_dir: Path | None = None,
+    filters: dict[str, Callable[..., Any]] | None = None,
+    **context: Any,
+) -> str:
+    """Render `name`, looking first in the overrides of the app `overrides_for`, then
+    the host's, then `plugin_dir`'s `templates/` folder, then the built-in templates."""
+    import jinja2
+
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in search]),
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path(overrides_for, plugin_dir)]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
     )
-    env.filters["nginx"] = nginx_token
+    env.filters.update(filters or {})
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateError as exc:

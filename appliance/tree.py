@@ -132,6 +132,7 @@ def is_file(root: Path, name: str | PurePosixPath) -> bool:
 
 
 def is_dir(root: Path, name: str | PurePosixPath) -> bool:
+    """Whether `name` is a directory inside the tree (a link leaving it: refused)."""
     mode = _mode(root, name)
     return mode is not None and stat.S_ISDIR(mode)
 
@@ -162,6 +163,8 @@ def read_bytes(root: Path, name: str | PurePosixPath, limit: int = MAX_FILE) -> 
 def read_text(
     root: Path, name: str | PurePosixPath, limit: int = MAX_FILE, errors: str = "strict"
 ) -> str | None:
+    """`read_bytes` decoded as UTF-8: None when there is no such file; UserError when it
+    is not UTF-8 (unless `errors` says how to replace what is not)."""
     data = read_bytes(root, name, limit)
     if data is None:
         return None

@@ -33,8 +33,8 @@ RETURNS_VALUE = {
     "appliance_app_urls",
     "appliance_app_domains",
     "appliance_ssh_command",
-    "appliance_build",
     "appliance_build_source",
+    "appliance_build",
     "appliance_builder_detect",
     "appliance_formation",
     "appliance_container_env",
@@ -98,7 +98,9 @@ def run(plugin: str, hook: str, exe: Path, kwargs: dict[str, Any]) -> Any:
         ):
             if value is not None:
                 env[f"APPLIANCE_{key}"] = str(value)
-    payload = json.dumps({k: _jsonable(v) for k, v in kwargs.items() if k != "out"})
+    # The host object means nothing to another process: a trigger gets the data.
+    given = {k: v for k, v in kwargs.items() if k not in ("out", "appliance")}
+    payload = json.dumps({k: _jsonable(v) for k, v in given.items()})
     returns = hook in RETURNS_VALUE
     out = kwargs.get("out") or getattr(deploy, "out", None)
     code, stdout, last_error = _execute(argv, env, payload, relay=None if returns else out)

@@ -15,6 +15,8 @@ CONFIG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def app_name(name: str) -> str:
+    """`name` when it is a valid app name (lowercase letters, digits and single dashes,
+    starting with a letter, at most 30 characters), else UserError saying so."""
     if not name:
         raise UserError("app name is empty")
     if len(name) > APP_NAME_MAX or not APP_NAME.fullmatch(name):
@@ -26,6 +28,8 @@ def app_name(name: str) -> str:
 
 
 def key_name(name: str) -> str:
+    """`name` when it is a valid SSH key name (letters, digits, `.`, `_`, `@`, `-`; at
+    most 64 characters), else UserError."""
     if not KEY_NAME.fullmatch(name):
         raise UserError(
             f"invalid key name {name!r}: use letters, digits, '.', '_', '@' and '-', "
@@ -35,12 +39,16 @@ def key_name(name: str) -> str:
 
 
 def plugin_name(name: str) -> str:
+    """`name` when it is a valid plugin name (lowercase letters, digits and single
+    dashes, at most 50 characters), else UserError."""
     if len(name) > 50 or not PLUGIN_NAME.fullmatch(name):
         raise UserError(f"invalid plugin name {name!r}: use lowercase letters, digits and dashes")
     return name
 
 
 def process_type(name: str) -> str:
+    """`name` when it is a valid Procfile process type (lowercase letters, digits and
+    dashes, at most 63 characters), else UserError."""
     if not PROCESS_TYPE.fullmatch(name):
         raise UserError(
             f"invalid process type {name!r}: use lowercase letters, digits and dashes, "
@@ -50,12 +58,16 @@ def process_type(name: str) -> str:
 
 
 def branch(name: str) -> str:
+    """`name` when it is a safe git branch name (no leading dash, no `..`, no trailing
+    `.` or `/`; at most 200 characters), else UserError."""
     if not BRANCH.fullmatch(name):
         raise UserError(f"invalid branch name {name!r}")
     return name
 
 
 def domain(name: str) -> str:
+    """The domain in canonical form (lowercase, no trailing dot) when it is valid: labels
+    of letters, digits and inner dashes, 253 characters at most; else UserError."""
     candidate = name.lower().rstrip(".")
     labels = candidate.split(".")
     if (

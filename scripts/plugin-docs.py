@@ -27,8 +27,10 @@ hand-written and kept as it is:
   them, so their docstrings and signatures live there, where `ast` over api.py alone
   would see only import lines; and api.py imports nothing heavy. A plain value
   assigned in api.py has no docstring at run time, so for it the string literal
-  right after the assignment is read from the source. Until the module exists the
-  block is one placeholder line.
+  right after the assignment is read from the source; for a value api.py
+  re-exports (`from appliance.state import DEFAULT_ROOT`, under `if TYPE_CHECKING:`
+  too), from the source of the module it is imported from. Until the module exists
+  the block is one placeholder line.
 
 Standard library and the project only, so it runs before anything is installed.
 """
@@ -249,6 +251,26 @@ def attribute_docs(source: str) -> dict[str, str]:
     return docs
 
 
+def imported_from(source: str) -> dict[str, tuple[str, str]]:
+    """`from MODULE import NAME [as BOUND]` anywhere in `source` (under
+    `if TYPE_CHECKING:` too): `(MODULE, NAME)`, by the name it is bound to."""
+    found: dict[str, tuple[str, str]] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                found[alias.asname or alias.name] = (node.module, alias.name)
+    return found
+
+
+def origin_attribute_doc(module_name: str, name: str) -> str | None:
+    """The string literal after `name = ...` in the source of `module_name`, where a
+    value the API re-exports is defined (its docstring cannot travel with it)."""
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return attribute_docs(Path(spec.origin).read_text()).get(name)
+
+
 def _members(owner: Any) -> list[tuple[str, Any, bool]]:
     """`(name, object, is a method)` for a module's public functions and classes
     defined there (or its `__all__`), or a class's own public methods and properties;
@@ -299,16 +321,23 @@ def render_api(module: types.ModuleType | None) -> str:
     if module is None:
         return API_PLACEHOLDER + "\n"
     try:
-        attribute_doc = attribute_docs(inspect.getsource(module))
+        source = inspect.getsource(module)
     except (OSError, TypeError):  # a module built in memory, as in the tests
-        attribute_doc = {}
+        source = ""
+    attribute_doc = attribute_docs(source) if source else {}
+    origins = imported_from(source) if source else {}
     names = list(getattr(module, "__all__", []))
     parts = [
         f"`{module.__name__}` exports {len(names)} names, in the order of its `__all__`."
         " Everything else in `appliance/` is private and may change.\n"
     ]
     for name in names:
-        parts.append(render_api_name(name, getattr(module, name), attribute_doc.get(name)))
+        value = getattr(module, name)
+        doc = attribute_doc.get(name)
+        plain = not (isinstance(value, types.ModuleType) or callable(value))
+        if doc is None and plain and name in origins:
+            doc = origin_attribute_doc(*origins[name])
+        parts.append(render_api_name(name, value, doc))
     return "\n".join(parts)
 
 

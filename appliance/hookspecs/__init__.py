@@ -71,6 +71,10 @@ from .deploy import (
     appliance_scheduler_retire,
     appliance_scheduler_start,
 )
+from .plugins import (
+    appliance_plugin_installed,
+    appliance_plugin_uninstalled,
+)
 from .scheduler import (
     appliance_app_scheduler,
     appliance_scheduler_enter,
@@ -108,6 +112,8 @@ __all__ = [
     "appliance_formation",
     "appliance_image_exists",
     "appliance_image_prepare",
+    "appliance_plugin_installed",
+    "appliance_plugin_uninstalled",
     "appliance_post_build",
     "appliance_post_deploy",
     "appliance_pre_build",

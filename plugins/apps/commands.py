@@ -71,18 +71,12 @@ def destroy(ctx: Context) -> int:
 
 
 def set_option(ctx: Context) -> int:
-    def configure(p: Any) -> None:
-        p.add_argument("app")
-        p.add_argument("key", choices=["lock-timeout"])
-        p.add_argument("seconds", nargs="?")
-
-    ns = ctx.parse(configure)
-    app = App(ns.app).require()
-    if ns.seconds is None:
+    app, _, seconds = ctx.parse_setting(["lock-timeout"])
+    if seconds is None:
         app.settings.unset("core", "lock_timeout")
         ctx.out.section(f"lock-timeout of {app.name} reset to the default (600 s)")
     else:
-        seconds = validate.whole_number(ns.seconds, "lock-timeout (seconds)", 0, MAX_LOCK_TIMEOUT)
-        app.settings.set("core", "lock_timeout", seconds)
-        ctx.out.section(f"lock-timeout of {app.name} set to {seconds} s")
+        timeout = validate.whole_number(seconds, "lock-timeout (seconds)", 0, MAX_LOCK_TIMEOUT)
+        app.settings.set("core", "lock_timeout", timeout)
+        ctx.out.section(f"lock-timeout of {app.name} set to {timeout} s")
     return 0

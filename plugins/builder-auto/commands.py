@@ -92,35 +92,29 @@ def set_base(ctx: Context) -> int:
 
 
 def set_option(ctx: Context) -> int:
-    def configure(p: Any) -> None:
-        p.add_argument("app")
-        p.add_argument("key", choices=APP_KEYS)
-        p.add_argument("value", nargs="?")
-
-    ns = ctx.parse(configure)
-    app = App(ns.app).require()
-    if ns.key in FLAGS:
-        key: str = FLAGS[ns.key]
-    elif ns.key == "language":
+    app, name, given = ctx.parse_setting(list(APP_KEYS))
+    if name in FLAGS:
+        key: str = FLAGS[name]
+    elif name == "language":
         key = "language"
     else:
-        key = dockerfile.base_key(ns.key.removeprefix("base-"))
-    if ns.value is None:
+        key = dockerfile.base_key(name.removeprefix("base-"))
+    if given is None:
         app.settings.unset(dockerfile.TABLE, key)
-        ctx.out.section(f"{ns.key} of {app.name} reset to its default")
+        ctx.out.section(f"{name} of {app.name} reset to its default")
         return 0
     value: Any
-    if ns.key in FLAGS:
-        value = _bool(ns.key, ns.value)
+    if name in FLAGS:
+        value = _bool(name, given)
     elif key == "language":
-        if ns.value not in detect.LANGUAGES:
+        if given not in detect.LANGUAGES:
             raise UserError(f"language must be one of {', '.join(detect.LANGUAGES)}")
-        value = ns.value
+        value = given
     else:
-        value = dockerfile.image_ref(ns.value)
+        value = dockerfile.image_ref(given)
     app.settings.set(dockerfile.TABLE, key, value)
     shown = str(value).lower() if isinstance(value, bool) else value
-    ctx.out.section(f"{ns.key} of {app.name} set to {shown} (from the next build)")
+    ctx.out.section(f"{name} of {app.name} set to {shown} (from the next build)")
     return 0
 
 

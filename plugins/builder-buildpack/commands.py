@@ -92,8 +92,7 @@ def remove(ctx: Context) -> int:
 
 
 def list_buildpacks(ctx: Context) -> int:
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
+    app = ctx.parse_app(formats=True)
     urls = sources.configured(app)
     if ctx.out.json:
         ctx.out.data(urls)
@@ -105,8 +104,7 @@ def list_buildpacks(ctx: Context) -> int:
 
 
 def clear(ctx: Context) -> int:
-    ns = ctx.parse(lambda p: p.add_argument("app"))
-    app = App(ns.app).require()
+    app = ctx.parse_app()
     sources.save(app, [])
     ctx.out.section(f"Cleared {app.name}'s buildpacks")
     return 0
@@ -138,8 +136,7 @@ def set_stack(ctx: Context) -> int:
 def clear_cache(ctx: Context) -> int:
     from . import build
 
-    ns = ctx.parse(lambda p: p.add_argument("app"))
-    app = App(ns.app).require()
+    app = ctx.parse_app()
     with app.lock(timeout=600, what="buildpacks:clear-cache"):
         build.clear_cache(app.path / "cache")
     ctx.out.section(f"Emptied {app.name}'s build cache")
@@ -167,8 +164,7 @@ def _human(size: int) -> str:
 
 
 def report(ctx: Context) -> int:
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
+    app = ctx.parse_app(formats=True)
     stack, where = sources.stack(app)
     cache = app.path / "cache"
     last: dict[str, Any] = app.settings.get(sources.TABLE, "last_build") or {}

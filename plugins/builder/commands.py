@@ -39,8 +39,7 @@ def set_builder(ctx: Context) -> int:
 
 
 def report(ctx: Context) -> int:
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
+    app = ctx.parse_app(formats=True)
     table = app.settings.table("builder")
     last = table.get("last") or {}
     data = {

@@ -18,8 +18,7 @@ def _current_entries(app: App) -> list[entries.Entry]:
 
 
 def list_entries(ctx: Context) -> int:
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
+    app = ctx.parse_app(formats=True)
     now = datetime.now()
     rows = []
     for entry in _current_entries(app):

@@ -68,8 +68,7 @@ def clear(ctx: Context) -> int:
 
 
 def report(ctx: Context) -> int:
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
+    app = ctx.parse_app(formats=True)
     data = {phase: store.stored(app, phase) for phase in parse.PHASES}
     if ctx.out.json:
         ctx.out.data(data)

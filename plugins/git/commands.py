@@ -128,16 +128,10 @@ def _endpoint(text: str) -> tuple[bytes, int]:
 
 
 def set_option(ctx: Context) -> int:
-    def configure(p: Any) -> None:
-        p.add_argument("app")
-        p.add_argument("key", choices=["deploy-branch"])
-        p.add_argument("value", nargs="?")
-
-    ns = ctx.parse(configure)
-    app = App(ns.app).require()
-    if ns.value:
-        app.settings.set("git", "deploy_branch", validate.branch(ns.value))
-        ctx.out.section(f"Deploy branch of {app.name} set to {ns.value}")
+    app, _, given = ctx.parse_setting(["deploy-branch"])
+    if given:
+        app.settings.set("git", "deploy_branch", validate.branch(given))
+        ctx.out.section(f"Deploy branch of {app.name} set to {given}")
     else:
         app.settings.unset("git", "deploy_branch")
         ctx.out.section(f"Deploy branch of {app.name} unset (main or master)")
@@ -145,8 +139,7 @@ def set_option(ctx: Context) -> int:
 
 
 def report(ctx: Context) -> int:
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
+    app = ctx.parse_app(formats=True)
     data = {
         "repository": str(repo.repo_path(app)),
         "deploy_branches": repo.deploy_branches(app),

@@ -89,8 +89,7 @@ def set_network(ctx: Context) -> int:
 
 
 def report(ctx: Context) -> int:
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
+    app = ctx.parse_app(formats=True)
     found = settings.of(app)
     data = {
         phase: found.get(key) for phase, key in settings.PHASES.items()

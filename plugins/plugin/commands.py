@@ -7,8 +7,19 @@ import time
 from pathlib import Path
 
 from appliance import api
-from appliance.api import Conflict, Context, NotFound, UserError, hostenv, validate
-from appliance.plugins import installed_dir, read_manifest
+from appliance.api import (
+    Conflict,
+    Context,
+    NotFound,
+    Plugin,
+    UserError,
+    hostenv,
+    installed_dir,
+    read_manifest,
+    validate,
+)
+
+from . import deps
 
 _GIT_URL = re.compile(r"^(https?://|ssh://|git://|git@)[A-Za-z0-9@:/._~+-]+(#[A-Za-z0-9._/-]+)?$")
 
@@ -102,43 +113,83 @@ def install(ctx: Context) -> int:
             raise Conflict(f"{name!r} is a built-in plugin; choose another --name")
         staged = Path(tmp) / name
         src.rename(staged)
-        _check(ctx, staged, name)
-        final = target_root / name
-        if final.exists():
-            old = target_root / f".{name}.old.{time.time_ns()}"
-            final.rename(old)
-            staged.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-            verb = "Upgraded"
-        else:
-            staged.rename(final)
-            verb = "Installed"
-    plugin = read_manifest(final, builtin=False)
+        plugin = _check(ctx, staged, name)
+        staged_deps = deps.stage(plugin)
+        try:
+            ctx.appliance.verify_plugin(plugin)
+            verb = _land(staged, target_root / name)
+        except BaseException:
+            deps.discard(staged_deps)
+            raise
+        deps.commit(name, staged_deps)
+    ctx.appliance.reload_plugins()
+    plugin = ctx.registry.get(name)
     ctx.out.section(f"{verb} plugin {plugin.name} {plugin.version}")
     if plugin.commands:
         ctx.out.info("Commands: " + ", ".join(sorted(plugin.commands)))
     if plugin.declared_hooks():
         ctx.out.info("Hooks: " + ", ".join(plugin.declared_hooks()))
+    if plugin.dependencies:
+        ctx.out.info("Dependencies: " + ", ".join(plugin.dependencies))
+    if plugin.enabled:
+        ctx.appliance.hook.appliance_plugin_installed(plugin=plugin, out=ctx.out)
     return 0
 
 
-def _check(ctx: Context, path: Path, name: str) -> None:
-    """Load the staged plugin once, so a broken one never lands."""
+def _land(staged: Path, final: Path) -> str:
+    """Move the checked plugin into place, replacing an older version whole."""
+    if not final.exists():
+        staged.rename(final)
+        return "Installed"
+    old = final.with_name(f".{final.name}.old.{time.time_ns()}")
+    final.rename(old)
+    staged.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return "Upgraded"
+
+
+def _check(ctx: Context, path: Path, name: str) -> Plugin:
+    """The staged plugin's manifest, under `name`, checked before anything lands:
+    its hooks exist, its exec commands and public modules are there."""
     import tomli_w
 
     manifest = api.read_toml(path / "plugin.toml")
     manifest["name"] = name
     (path / "plugin.toml").write_text(tomli_w.dumps(manifest))
     plugin = read_manifest(path, builtin=False)
-    from appliance import hookspecs
-
+    hooks = ctx.appliance.hook_names()
     for hook in plugin.declared_hooks():
-        if not hook.startswith("appliance_") or not hasattr(hookspecs, hook):
+        if hook not in hooks:
             raise UserError(f"plugin {name}: {hook!r} is not a hook (see docs/plugins.md)")
     for command in plugin.commands.values():
         if command.exec and not (path / command.exec).is_file():
             raise UserError(f"plugin {name}: command {command.name} runs missing {command.exec}")
-    ctx.appliance.verify_plugin(plugin)
+    for module in plugin.public:
+        relative = Path(*module.split("."))
+        if (
+            not (path / relative.with_suffix(".py")).is_file()
+            and not (path / relative / "__init__.py").is_file()
+        ):
+            raise UserError(f"plugin {name}: public module {module} is missing")
+    return plugin
+
+
+def install_dependencies(ctx: Context) -> int:
+    """Install the Python dependencies of one installed plugin, or of all, again."""
+    ns = ctx.parse(lambda p: p.add_argument("name", nargs="?"))
+    named = ns.name is not None
+    chosen = [ctx.registry.get(ns.name)] if named else list(ctx.registry.plugins.values())
+    with _store_lock():
+        for plugin in chosen:
+            if not plugin.dependencies:
+                if named:
+                    ctx.out.info(f"{plugin.name} declares no dependencies")
+                continue
+            deps.commit(plugin.name, deps.stage(plugin))
+            ctx.out.section(
+                f"Installed the dependencies of {plugin.name}: {', '.join(plugin.dependencies)}"
+            )
+    return 0
 
 
 def _store_lock():  # type: ignore[no-untyped-def]
@@ -163,6 +214,12 @@ def _set_disabled(name: str, disabled: bool) -> None:
 def enable(ctx: Context) -> int:
     ns = ctx.parse(lambda p: p.add_argument("name"))
     plugin = ctx.registry.get(ns.name)
+    missing = [r for r in plugin.requires if r not in ctx.registry.plugins]
+    if missing:
+        raise UserError(f"plugin {plugin.name} requires {', '.join(missing)}: install it first")
+    off = [r for r in plugin.requires if not ctx.registry.plugins[r].enabled]
+    if off:
+        raise UserError(f"plugin {plugin.name} requires {', '.join(off)}: enable it first")
     _set_disabled(plugin.name, False)
     ctx.out.section(f"Enabled plugin {plugin.name}")
     return 0
@@ -173,6 +230,7 @@ def disable(ctx: Context) -> int:
     plugin = ctx.registry.get(ns.name)
     if plugin.name == "plugin":
         raise UserError("the plugin manager cannot disable itself")
+    _refuse_if_required(ctx, plugin, "disable")
     _set_disabled(plugin.name, True)
     ctx.out.section(f"Disabled plugin {plugin.name}")
     return 0
@@ -185,10 +243,23 @@ def uninstall(ctx: Context) -> int:
         raise NotFound(f"plugin {ns.name!r} is not installed")
     if plugin.builtin:
         raise UserError(f"{plugin.name} is built in: disable it with plugin:disable instead")
+    _refuse_if_required(ctx, plugin, "uninstall")
+    if plugin.enabled:
+        ctx.appliance.hook.appliance_plugin_uninstalled(plugin=plugin, out=ctx.out)
     with _store_lock():
         trash = plugin.path.with_name(f".{plugin.name}.removed.{time.time_ns()}")
         plugin.path.rename(trash)
         shutil.rmtree(trash, ignore_errors=True)
+        deps.remove(plugin.name)
         _write_disabled(plugin.name, False)
     ctx.out.section(f"Uninstalled plugin {plugin.name}")
     return 0
+
+
+def _refuse_if_required(ctx: Context, plugin: Plugin, verb: str) -> None:
+    users = ctx.registry.required_by(plugin.name)
+    if users:
+        raise UserError(
+            f"cannot {verb} plugin {plugin.name}: enabled plugin {', '.join(users)} "
+            f"requires it (disable {'them' if len(users) > 1 else 'it'} first)"
+        )

@@ -14,6 +14,9 @@ from typing import Any
 from appliance import api
 from appliance.api import App, UserError, hostenv
 
+from .tokens import FILTERS
+
+PLUGIN_DIR = Path(__file__).resolve().parent
 GLOBAL_FILE = "0-appliance-global.conf"
 
 
@@ -64,6 +67,8 @@ def render(app: App, targets: list[str], domains: list[str]) -> str:
     return api.render(
         "nginx/app.conf.j2",
         overrides_for=app.name,
+        plugin_dir=PLUGIN_DIR,
+        filters=FILTERS,
         app=app.name,
         root=str(api.root()),
         targets=targets,
@@ -158,7 +163,7 @@ def wait_for_new_workers(before: dict[int, str] | None, timeout: float = 10) -> 
 
 def global_file() -> tuple[Path, str | None]:
     path = vhost_dir() / GLOBAL_FILE
-    text = api.render("nginx/global.conf.j2")
+    text = api.render("nginx/global.conf.j2", plugin_dir=PLUGIN_DIR, filters=FILTERS)
     return path, (None if path.is_file() and path.read_text() == text else text)
 
 

@@ -97,8 +97,7 @@ def _revision_of(app: App, current: releases.Release) -> str:
 
 def stop(ctx: Context) -> int:
     """Stop every process of the app (the proxy then answers 502) until ps:start."""
-    ns = ctx.parse(lambda p: p.add_argument("app"))
-    app = App(ns.app).require()
+    app = ctx.parse_app()
     with app.command_lock("stop"):
         if ctx.appliance.hook.appliance_scheduler_stop(app=app) is None:
             raise UserError(
@@ -110,8 +109,7 @@ def stop(ctx: Context) -> int:
 def start(ctx: Context) -> int:
     """Start the current release again, through the usual swap; the scheduler learns
     that the app runs again when the deploy goes live."""
-    ns = ctx.parse(lambda p: p.add_argument("app"))
-    app = App(ns.app).require()
+    app = ctx.parse_app()
     release = releases.require_current(app)
     ctx.out.section(f"Starting {app.name} ({release.name})")
     api.restart(ctx.appliance, app, summary="Start", same_config=True)

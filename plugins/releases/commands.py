@@ -19,8 +19,7 @@ def _row(release: releases.Release, current: int | None) -> dict[str, Any]:
 
 
 def list_releases(ctx: Context) -> int:
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
+    app = ctx.parse_app(formats=True)
     current = app.settings.get("core", "release")
     rows = [_row(r, current) for r in reversed(releases.all_releases(app))]
     if ctx.out.json:
@@ -91,18 +90,12 @@ def rollback(ctx: Context) -> int:
 
 
 def set_option(ctx: Context) -> int:
-    def configure(p: Any) -> None:
-        p.add_argument("app")
-        p.add_argument("key", choices=["keep"])
-        p.add_argument("value", nargs="?")
-
-    ns = ctx.parse(configure)
-    app = App(ns.app).require()
-    if ns.value is None:
+    app, _, given = ctx.parse_setting(["keep"])
+    if given is None:
         releases.set_keep(app, None)
         ctx.out.section(f"{app.name} keeps the images of its last {releases.KEEP_DEFAULT} releases")
     else:
-        keep = validate.whole_number(ns.value, "keep", 1, MAX_KEEP)
+        keep = validate.whole_number(given, "keep", 1, MAX_KEEP)
         releases.set_keep(app, keep)
         ctx.out.section(f"{app.name} keeps the images of its last {keep} releases")
     return 0

@@ -60,8 +60,7 @@ def limit_clear(ctx: Context) -> int:
 
 
 def report(ctx: Context) -> int:
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
+    app = ctx.parse_app(formats=True)
     found = limits.stored(app)
     data = {("all" if k == limits.ALL else k): v for k, v in sorted(found.items())}
     if ctx.out.json:

@@ -78,8 +78,7 @@ def run_detached(ctx: Context) -> int:
 
 def run_list(ctx: Context) -> int:
     """`run:list APP`: the app's one-off processes still running."""
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
+    app = ctx.parse_app(formats=True)
     found: list[dict[str, Any]] | None = []
     if app.settings.get("core", "last_deploy") is not None:
         found = ctx.appliance.hook.appliance_scheduler_oneoffs(app=app)

@@ -76,8 +76,7 @@ def unmount(ctx: Context) -> int:
 
 
 def list_mounts(ctx: Context) -> int:
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
+    app = ctx.parse_app(formats=True)
     found = store.mounts(app)
     if ctx.out.json:
         ctx.out.data([{"host": m.host, "container": m.container, "mode": m.mode} for m in found])

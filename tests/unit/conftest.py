@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from appliance import cli
+from appliance.boot import open_appliance
+from appliance.host import Appliance
+from appliance.output import Output
 
 
 @dataclass
@@ -52,3 +55,18 @@ def run(root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
         return Result(code, captured.out, captured.err)
 
     return _run
+
+
+class _Stdout:
+    """sys.stdout as it is at each write. An Output keeps the stream it was made with,
+    and pytest replaces sys.stdout between a fixture's setup and the test (capsys)."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(sys.stdout, name)
+
+
+@pytest.fixture
+def appliance(root: Path) -> Appliance:
+    """The running appliance of the temporary root, as a command gets it. Its plugins
+    are read now: after adding or disabling one, call `appliance.reload_plugins()`."""
+    return open_appliance(Output(stream=_Stdout()))  # type: ignore[arg-type]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from appliance import access, audit
-from appliance.plugins import Registry, read_manifest
+from appliance.manifest import read_manifest
+from appliance.registry import Registry
 from tests.unit.test_ssh_entry import public_key, store_keys
 
 

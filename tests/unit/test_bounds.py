@@ -8,7 +8,7 @@ import pytest
 
 from appliance import validate
 from appliance.errors import UserError
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 _registry = Registry()

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from appliance import background
 from appliance import daemon as host
-from appliance.daemon import Daemon, TimestampedStream
+from appliance.background import Daemon, TimestampedStream
+from appliance.host import Appliance
 
 
 def wait_for(condition, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
@@ -88,7 +90,7 @@ def test_duplicate_job_names_are_refused(daemon: Daemon) -> None:
 def test_watch_delivers_debounced_changes_and_waits_for_missing_paths(
     daemon: Daemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(host, "HOUSEKEEPING", 0.2)
+    monkeypatch.setattr(background, "HOUSEKEEPING", 0.2)
     seen: list[list[str]] = []
     later = tmp_path / "later"
     daemon.watch(tmp_path, seen.append)
@@ -198,27 +200,45 @@ def test_load_plugins_isolates_a_plugin_that_fails_to_start(root: Path) -> None:
         """,
         hooks=["appliance_daemon_start"],
     )
+    add_plugin(
+        root,
+        "host-user",
+        """
+        from appliance.hookspecs import hookimpl
+
+        @hookimpl
+        def appliance_daemon_start(daemon, appliance):
+            assert appliance is daemon.appliance
+            daemon.log(f"acting for {appliance.user}")
+        """,
+        hooks=["appliance_daemon_start"],
+    )
     daemon = Daemon(stream=io.StringIO())
     started = host.load_plugins(daemon)
-    assert "ticker" in started and "crasher" not in started
+    assert "ticker" in started and "crasher" not in started and "host-user" in started
     assert daemon.jobs["tick"].plugin == "ticker"
+    # The process builds the appliance its plugins reach, as their argument or daemon's.
+    assert isinstance(daemon.appliance, Appliance)
+    assert f"host-user: acting for {daemon.appliance.user}" in (
+        daemon.stream.getvalue()  # type: ignore[attr-defined]
+    )
     assert "crasher: appliance_daemon_start failed: RuntimeError: cannot start" in (
         daemon.stream.getvalue()  # type: ignore[attr-defined]
     )
     assert threading.active_count() >= 1
 
 
-def test_web_ports_are_recorded_per_deploy_for_the_restore(root: Path) -> None:
+def test_web_ports_are_recorded_per_deploy_for_the_restore(
+    root: Path, appliance: Appliance
+) -> None:
     """scheduler-docker remembers each web container's loopback port by deploy, so the
     daemon recreates a missing container on the port nginx already points at."""
     from types import SimpleNamespace
 
     from appliance.deploy import Deploy
-    from appliance.output import Output
-    from appliance.plugins import Registry
     from appliance.state import App
 
-    registry = Registry()
+    registry = appliance.registry
     plugin = registry.get("scheduler-docker")
     scheduler = registry.import_module(plugin)
     reconcile = registry.import_module(plugin, "reconcile")
@@ -227,8 +247,8 @@ def test_web_ports_are_recorded_per_deploy_for_the_restore(root: Path) -> None:
     app.settings.set("core", "created_at", "now")
 
     def deploy(number: int, previous: int | None) -> Deploy:
-        return Deploy(app=app, out=Output(), id=number, release=number, user="t",
-                      previous_deploy=previous)  # fmt: skip
+        return Deploy(app=app, out=appliance.out, id=number, release=number, user="t",
+                      appliance=appliance, previous_deploy=previous)  # fmt: skip
 
     scheduler.remember_ports(deploy(1, None), {"web.1": 40001})
     scheduler.remember_ports(deploy(2, 1), {"web.1": 40002, "web.2": 40003})

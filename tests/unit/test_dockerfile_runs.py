@@ -15,7 +15,8 @@ import pytest
 from appliance import builds
 from appliance.dockerfile_runs import PRIORITY, hide, injected, rewrite
 from appliance.errors import UserError
-from appliance.plugins import Registry
+from appliance.host import Appliance
+from appliance.registry import Registry
 
 FLAG = "--mount=type=secret,id=ca"
 HELPER = Path(__file__).resolve().parents[2] / "templates" / "system" / "build-limits"
@@ -218,22 +219,24 @@ def test_buildkit_builds_trust_the_ca_and_lower_priority(root: Path) -> None:
     assert buildkit.step_changes(ca=False) == ([], PRIORITY)
 
 
-def test_build_limits_are_no_input_of_the_build_key(run, root: Path) -> None:
-    from appliance import pipeline, state
+def test_build_limits_are_no_input_of_the_build_key(
+    run, root: Path, appliance: Appliance
+) -> None:
+    from appliance import state
     from appliance.deploy import Deploy
-    from appliance.output import Output
 
     assert run("apps:create", "hello").code == 0
-    job = Deploy(app=state.App("hello"), out=Output(), id=1, release=1, user="admin",
-                 tree="abc")  # fmt: skip
-    before = pipeline.build_key(job)
+    job = Deploy(app=state.App("hello"), out=appliance.out, id=1, release=1, user="admin",
+                 appliance=appliance, tree="abc")  # fmt: skip
+    build_key = plugin_module("builder", "choice").build_key
+    before = build_key(job)
     for key, value in (("build-memory", "700m"), ("build-timeout", "60"), ("build-slots", "2")):
         assert run("builder:set-global", key, value).code == 0
     assert (builds.memory(), builds.timeout(), builds.slots()) == ("700m", 60, 2)
-    assert pipeline.build_key(job) == before
+    assert build_key(job) == before
     assert run("builder:set-global", "build-memory", "700M").code == 1
     assert run("builder:set-global", "http-proxy", "http://proxy:3128").code == 0
-    assert pipeline.build_key(job) != before  # the proxy can change what a build fetches
+    assert build_key(job) != before  # the proxy can change what a build fetches
 
     assert run("builder:set-global", "build-memory").code == 0
     state.global_settings().set("builder", "memory", "1g")  # where earlier versions kept it

@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 
 from appliance import cli, lifecycle, pipeline
+from appliance.boot import open_appliance
 from appliance.deploy import Container, Deploy, Target
 from appliance.errors import PluginError, UserError
-from appliance.hooks import Hooks
+from appliance.host import Appliance
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 NEEDS_DOCKER_OR_NGINX = (
@@ -233,18 +234,25 @@ class Platform:
         self.source = tmp_path / "source"
         self.source.mkdir()
         (self.source / "app.txt").write_text("hello\n")
-        out = Output()
-        self.app = lifecycle.create_app("hello", Hooks(Registry(), out), out, "alice")
+        self.app = lifecycle.create_app(self.appliance(), "hello")
         self.app.settings.set("builder", "selected", "fake")  # fake-platform builds anything
 
-    def deploy(self, **kwargs: Any) -> Deploy:
-        """Deploy the way git:hook does, with a fresh Registry (one per command)."""
-        out = Output()
-        kwargs.setdefault("source_dir", None if "image" in kwargs else self.source)
+    def appliance(self) -> Appliance:
+        """A fresh appliance acting for alice (one per command, as the CLI builds)."""
+        return open_appliance(Output(), user="alice")
+
+    def deploy(self, image: str | None = None, **kwargs: Any) -> Deploy:
+        """Deploy the way git:hook does (or git:from-image, given `image`)."""
+        if image is not None:
+            return pipeline.deploy_image(self.appliance(), App("hello"), image, summary="test")
         kwargs.setdefault("rev", "0123456789abcdef0123456789abcdef01234567")
-        return pipeline.deploy(
-            App("hello"), Hooks(Registry(), out), out, user="alice", summary="test", **kwargs
+        return pipeline.deploy_source(
+            self.appliance(), App("hello"), self.source, summary="test", **kwargs
         )
+
+    def redeploy(self) -> Deploy:
+        """What a config change does: the current image again, as a new release."""
+        return pipeline.redeploy(self.appliance(), App("hello"), summary="test")
 
     def release(self) -> Any:
         return App("hello").settings.get("core", "release")
@@ -324,6 +332,45 @@ def test_hook_appliance_build(platform: Platform, root: Path, fail) -> None:
         "appliance_deploy_failed",
     ]
     assert "appliance_scheduler_start" not in after and platform.release() == 1
+
+
+def test_hook_appliance_build_source(
+    platform: Platform, root: Path, run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The built-in builder plugin answers last: a plugin that turns the source into an
+    image itself takes the build over; one that answers None leaves it to the builder."""
+    add_plugin(
+        root,
+        "prebuilt",
+        triggers={
+            "appliance_build_source": """
+                #!/bin/sh
+                cat > "$APPLIANCE_ROOT/build-source-stdin.json"
+                if [ -f "$APPLIANCE_SOURCE_DIR/prebuilt.txt" ]; then
+                    echo '"registry.example/prebuilt:1"'
+                fi
+            """
+        },
+    )
+    first = platform.deploy()  # no answer: the builder plugin picks fake-platform
+    assert first.image == first.image_tag and len(calls(root, "appliance_build")) == 1
+    assert "Using the fake builder (pinned with builder:set)" in capsys.readouterr().out
+    payload = json.loads((root / "build-source-stdin.json").read_text())
+    assert list(payload) == ["deploy"] and payload["deploy"]["app"] == "hello"
+
+    (platform.source / "prebuilt.txt").write_text("yes\n")
+    second = platform.deploy()
+    assert second.image == "registry.example/prebuilt:1"
+    assert len(calls(root, "appliance_build")) == 1  # no builder was asked
+    assert "Using the" not in capsys.readouterr().out
+    assert calls(root, "appliance_post_build")[-1]["image"] == "registry.example/prebuilt:1"
+    assert App("hello").settings.get("core", "image") == "registry.example/prebuilt:1"
+
+    (platform.source / "prebuilt.txt").unlink()
+    assert run("plugin:disable", "builder").code == 0
+    with pytest.raises(UserError, match="no plugin builds source for hello"):
+        platform.deploy()
+    assert platform.release() == 2 and "appliance_post_build" not in hooks_called(root)[-3:]
 
 
 def test_no_builder_recognises_the_source(platform: Platform, root: Path, answer_none) -> None:
@@ -718,9 +765,7 @@ def test_hook_appliance_container_state(checked: Platform, root: Path) -> None:
     assert calls(root, "appliance_container_state")[0]["container"] == f"hello.web.{job.id}"
     app = App("hello")
     container = job.containers[0]
-    state = Hooks(Registry(), Output()).call(
-        "appliance_container_state", app=app, container=container
-    )
+    state = open_appliance(Output()).hook.appliance_container_state(app=app, container=container)
     assert state == {"running": True, "restarts": 0, "exit_code": None, "uptime": 12.5}
 
 
@@ -763,8 +808,8 @@ def test_hook_appliance_container_logs(checked: Platform, root: Path, fail) -> N
     assert payload["container"]["process"] == "web"
     # Text that is not JSON comes back as a plain string.
     container = Container(**payload["container"])
-    hooks = Hooks(Registry(), Output())
-    logs = hooks.call("appliance_container_logs", app=App("hello"), container=container, lines=2)
+    hook = open_appliance(Output()).hook
+    logs = hook.appliance_container_logs(app=App("hello"), container=container, lines=2)
     assert logs == "booting hello\nlistening on hello"
 
 
@@ -776,11 +821,13 @@ def test_hook_appliance_app_containers(checked: Platform, root: Path, run) -> No
         {"hook": "appliance_app_containers", "plugin": "fake-containers", "deploy": job.id}
     ]
     assert calls(root, "appliance_container_exec")[-1]["container"] == f"hello.web.{job.id}"
-    (found,) = Hooks(Registry(), Output()).call("appliance_app_containers", app=App("hello"))
+    appliance = open_appliance(Output())
+    (found,) = appliance.hook.appliance_app_containers(app=App("hello"))
     assert isinstance(found, Container) and found.deploy_id == job.id
     # With no scheduler at all, the decision is None.
     assert run("plugin:disable", "fake-containers").code == 0
-    assert Hooks(Registry(), Output()).call("appliance_app_containers", app=App("hello")) is None
+    appliance.reload_plugins()
+    assert appliance.hook.appliance_app_containers(app=App("hello")) is None
 
 
 def test_hook_appliance_app_urls(
@@ -794,7 +841,7 @@ def test_hook_appliance_app_urls(
     # The built-in proxy-nginx answers too, from the domains (no nginx involved).
     assert run("plugin:enable", "proxy-nginx").code == 0
     assert run("domains:set-global", "example.com").code == 0
-    found = Hooks(Registry(), Output()).call("appliance_app_urls", app=App("hello"))
+    found = open_appliance(Output()).hook.appliance_app_urls(app=App("hello"))
     assert sorted(found) == [["http://hello.example.com/"], ["http://hello.test/"]]
 
 
@@ -811,11 +858,12 @@ def appliance_app_domains(app):
     )
     assert run("apps:create", "hello").code == 0
     assert run("domains:set-global", "example.com").code == 0
-    found = Hooks(Registry(), Output()).call("appliance_app_domains", app=App("hello"))
+    hook = open_appliance(Output()).hook
+    found = hook.appliance_app_domains(app=App("hello"))
     # Every implementation answers; domains' default is trylast, so it comes last.
     assert found == [["www.hello.example.org"], ["hello.example.com"]]
     # proxy-nginx routes every domain any plugin returns (no nginx involved).
-    urls = Hooks(Registry(), Output()).call("appliance_app_urls", app=App("hello"))
+    urls = hook.appliance_app_urls(app=App("hello"))
     assert urls == [["http://www.hello.example.org/", "http://hello.example.com/"]]
 
 
@@ -862,8 +910,7 @@ def appliance_app_created(app, out):
     payload = json.loads((root / "created-hello.json").read_text())
     assert payload == {"app": {"name": "hello", "path": str(root / "apps" / "hello")}}
 
-    out = Output()
-    lifecycle.create_app("other", Hooks(Registry(), out), out, "bob")
+    lifecycle.create_app(open_appliance(Output(), user="bob"), "other")
     assert [c["app"] for c in calls(root)] == ["hello", "other"]
     assert "welcome, other" in capsys.readouterr().out
 
@@ -900,9 +947,9 @@ def appliance_app_destroy(app, out):
     assert "plugin clumsy: appliance_app_destroy failed: cannot remove the thing" in destroyed.err
     assert not (root / "apps" / "hello").exists()
 
-    out = Output()
-    app = lifecycle.create_app("again", Hooks(Registry(), out), out, "alice")
-    lifecycle.destroy_app(app, Hooks(Registry(), out), out)
+    appliance = open_appliance(Output(), user="alice")
+    app = lifecycle.create_app(appliance, "again")
+    lifecycle.destroy_app(appliance, app)
     assert [c["app"] for c in calls(root)] == ["hello", "again"] and not app.exists()
 
 
@@ -980,6 +1027,34 @@ def test_a_plugin_that_fails_to_import_only_warns_in_an_isolated_event(root: Pat
     assert "plugin broken failed to load" in created.err
     assert created.code == 0
     assert (root / "apps" / "hello" / "repo.git" / "HEAD").is_file()  # git's hook still ran
+
+
+def test_a_plugin_whose_hook_pluggy_refuses_fails_to_load_like_one_that_cannot_import(
+    root: Path, run
+) -> None:
+    """An implementation with an argument its spec lacks: a warning in an isolated
+    event (git's hook still runs), a PluginError naming the plugin elsewhere."""
+    code = """
+from appliance.hookspecs import hookimpl
+
+
+@hookimpl
+def appliance_app_created(app, outt):
+    pass
+
+
+@hookimpl
+def appliance_app_report(app):
+    return {"Misspelt": "yes"}
+"""
+    add_plugin(root, "misspelt", code)
+    created = run("apps:create", "hello")
+    assert created.code == 0, created.err
+    assert "plugin misspelt failed to load: " in created.err and "outt" in created.err
+    assert (root / "apps" / "hello" / "repo.git" / "HEAD").is_file()  # git's hook still ran
+    report = run("apps:report", "hello")
+    assert report.code == 1 and "plugin misspelt failed to load" in report.err
+    assert "unexpected error" not in report.err + created.err
 
 
 def test_trace_plugins(platform: Platform, monkeypatch, capsys) -> None:
@@ -1171,9 +1246,9 @@ def test_hook_appliance_container_options(
         },
     )
     options = _scheduler_options()
-    out = Output()
+    hook = open_appliance(Output()).hook
     base = {"name": "hello.web.1-d1", "labels": {"appliance.app": "hello"}, "init": True}
-    merged = options.create_options(Hooks(Registry(), out), App("hello"), "web", "deploy", 1, base)
+    merged = options.create_options(hook, App("hello"), "web", "deploy", 1, base)
     assert calls(root, "appliance_container_options") == [
         {"hook": "appliance_container_options", "plugin": "mounts", "process": "web",
          "phase": "deploy"}
@@ -1182,18 +1257,18 @@ def test_hook_appliance_container_options(
     assert merged["sysctls"] == {"net.core.somaxconn": "1024", "net.ipv4.ip_forward": "0"}
     assert (merged["mem_limit"], merged["init"], merged["name"]) == ("64m", True, base["name"])
     assert merged["networking_config"] == {"shared": {"Aliases": ["hello.web", "hello.web.1"]}}
-    oneoff = options.create_options(Hooks(Registry(), out), App("hello"), "run", "run", 0, {})
+    oneoff = options.create_options(hook, App("hello"), "run", "run", 0, {})
     assert "networking_config" not in oneoff  # one-off containers get no aliases
 
     monkeypatch.setenv("FAKE_OPTIONS", '{"labels": {"x": "y"}}')
     with pytest.raises(PluginError, match="plugin mounts: the container option 'labels' is"):
-        options.create_options(Hooks(Registry(), out), App("hello"), "web", "deploy", 1, base)
+        options.create_options(hook, App("hello"), "web", "deploy", 1, base)
     monkeypatch.setenv("FAKE_OPTIONS", '{"sysctls": {"net.ipv4.ip_forward": "1"}}')
     with pytest.raises(PluginError, match=r"plugins .* and .* both set the container option"):
-        options.create_options(Hooks(Registry(), out), App("hello"), "web", "deploy", 1, base)
+        options.create_options(hook, App("hello"), "web", "deploy", 1, base)
     monkeypatch.setenv("FAKE_OPTIONS", '{"init": false}')
     with pytest.raises(PluginError, match=r"scheduler-docker and mounts both set .*'init'"):
-        options.create_options(Hooks(Registry(), out), App("hello"), "web", "deploy", 1, base)
+        options.create_options(hook, App("hello"), "web", "deploy", 1, base)
 
 
 class _CreatedContainer:
@@ -1223,8 +1298,9 @@ def test_hook_appliance_container_created(root: Path, run, fail) -> None:
     add_plugin(root, "mounts", CONTAINER_OPTIONS)
     options, engine = _scheduler_options(), _Engine()
     labels = {"appliance.app": "hello", "appliance.process": "worker", "appliance.deploy": "3"}
+    hook = open_appliance(Output()).hook
     made = options.create_container(
-        engine, Hooks(Registry(), Output()), App("hello"), "appliance/hello:build-3",
+        engine, hook, App("hello"), "appliance/hello:build-3",
         process="worker", phase="restore", index=2, name="hello.worker.2-d3", labels=labels,
     )  # fmt: skip
     image, given, _ = engine.created[0]
@@ -1237,7 +1313,7 @@ def test_hook_appliance_container_created(root: Path, run, fail) -> None:
     fail("appliance_container_created")
     with pytest.raises(PluginError, match="plugin mounts: appliance_container_created failed"):
         options.create_container(
-            engine, Hooks(Registry(), Output()), App("hello"), "appliance/hello:build-3",
+            engine, hook, App("hello"), "appliance/hello:build-3",
             process="worker", phase="deploy", index=1, name="hello.worker.1-d4", labels=labels,
         )  # fmt: skip
     assert engine.created[-1][2].removed  # a container whose setup failed never stays
@@ -1314,7 +1390,7 @@ def appliance_source_checkout(app, rev, dest):
     assert run("ps:rebuild", "hello").code == 1  # nothing deployed yet
     platform.deploy()
     # A config change makes a release of the same image, without a revision.
-    platform.deploy(image=App("hello").settings.get("core", "image"), rev=None)
+    platform.redeploy()
     rebuilt = run("ps:rebuild", "hello")
     assert rebuilt.code == 0, rebuilt.err
     (checkout,) = calls(root, "appliance_source_checkout")
@@ -1352,8 +1428,10 @@ def appliance_build_options(deploy):
             """
         },
     )
-    out = Output()
-    job = Deploy(app=App("hello"), out=out, id=1, release=1, user="a", hooks=Hooks(Registry(), out))
+    appliance = open_appliance(Output(), user="a")
+    job = Deploy(
+        app=App("hello"), out=appliance.out, id=1, release=1, user="a", appliance=appliance
+    )
     assert builds.extra_options(job) == {
         "extra_hosts": {"a.test": "10.0.0.1", "b.test": "10.0.0.2"},
         "shm_size": "256m",

@@ -12,9 +12,8 @@ import pytest
 from appliance import hostenv, state, triggers
 from appliance.deploy import Deploy
 from appliance.errors import UserError
-from appliance.hooks import Hooks
-from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.host import Appliance
+from appliance.registry import Registry
 from appliance.state import App
 
 HOSTILE = {
@@ -93,7 +92,7 @@ def builder_dockerfile(name: str | None = None) -> ModuleType:
 
 
 def test_build_args_reach_the_docker_cli_as_argv_data_never_as_its_environment(
-    run, root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run, root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, appliance: Appliance
 ) -> None:
     assert run("apps:create", "hello").code == 0
     config = {**HOSTILE, "GREETING": "hi there"}
@@ -105,9 +104,9 @@ def test_build_args_reach_the_docker_cli_as_argv_data_never_as_its_environment(
     plugin, buildkit = builder_dockerfile(), builder_dockerfile("buildkit")
     monkeypatch.setattr(buildkit, "cli", lambda: str(exe))
     monkeypatch.setattr(buildkit.builds, "limit_buildkit", lambda out: None)
-    job = Deploy(app=App("hello"), out=Output(), id=1, release=1, user="alice",
-                 source_dir=source, config=config, builder="dockerfile")  # fmt: skip
-    job.hooks = Hooks(Registry(), job.out)
+    job = Deploy(app=App("hello"), out=appliance.out, id=1, release=1, user="alice",
+                 appliance=appliance, source_dir=source, config=config,
+                 builder="dockerfile")  # fmt: skip
     plugin.appliance_build(job)
     call = seen(out)[0]
     env, argv = call["env"], call["argv"]

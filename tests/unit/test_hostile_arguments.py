@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from tests.unit.test_ssh_entry import store_keys
 
 HOSTILE = [

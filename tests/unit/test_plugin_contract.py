@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from appliance import hookspecs, triggers
+from appliance.manifest import Plugin
 from appliance.markers import IMPL_ATTR, SPEC_ATTR
-from appliance.plugins import Plugin, Registry
+from appliance.registry import Registry
 
 TOP = Path(__file__).resolve().parents[2]
 DOCS = TOP / "docs" / "plugins.md"
@@ -167,7 +168,7 @@ def test_builtin_command_names_are_unique(root: Path) -> None:
 
 
 def test_all_builtin_plugins_load_cleanly(root: Path) -> None:
-    registry = Registry()
+    registry = Registry(hookspecs)
     registry.load_all()
     registry.pm.check_pending()
     registered = {registry.pm.get_name(p) for p in registry.pm.get_plugins()}

@@ -310,6 +310,30 @@ def test_the_api_section_lists_every_exported_name_with_its_contract(
     ) in text
 
 
+def test_a_value_the_api_re_exports_is_documented_where_it_is_defined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "fake_values_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "values.py").write_text('ROOT = "/srv"\n"""Where it lives."""\n')
+    (package / "api.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from fake_values_pkg.values import ROOT\n"
+        "if TYPE_CHECKING:\n    from fake_values_pkg.values import ROOT as AGAIN\n"
+        '__all__ = ["ROOT", "AGAIN"]\nAGAIN = ROOT\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("fake_values_pkg", "fake_values_pkg.api", "fake_values_pkg.values"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    module = gen.load_api("fake_values_pkg.api")
+    assert module is not None
+    text = gen.render_api(module)
+    assert "ROOT = '/srv'\n```\n\nWhere it lives.\n" in text
+    assert "AGAIN = '/srv'\n```\n\nWhere it lives.\n" in text  # found by its own name
+    assert gen.UNDOCUMENTED not in text
+
+
 def test_until_appliance_api_exists_the_section_is_one_placeholder_line() -> None:
     assert gen.load_api("appliance.no_such_module") is None
     assert gen.render_api(None).strip() == gen.API_PLACEHOLDER

@@ -100,8 +100,6 @@ PENDING_FEATURE_CODE = {
     "builds.py",
     "hostenv.py",
     "api.py",
-    # The nginx filter moves to proxy-nginx with plugin-shipped templates.
-    "templates.py",
 }
 """Core modules whose code (not prose) still names a feature; it can only shrink."""
 

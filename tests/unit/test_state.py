@@ -78,7 +78,6 @@ def test_lock_is_reentrant_within_a_process(tmp_path: Path) -> None:
 
 
 def test_lock_timeout_setting(run, root: Path) -> None:
-
     run("apps:create", "hello")
     assert state.App("hello").lock_timeout() == 600
     assert run("apps:set", "hello", "lock-timeout", "5").code == 0

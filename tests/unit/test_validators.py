@@ -13,7 +13,7 @@ import pytest
 
 from appliance import validate
 from appliance.errors import UserError
-from appliance.plugins import Registry
+from appliance.registry import Registry
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 

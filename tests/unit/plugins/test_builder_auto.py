@@ -13,12 +13,12 @@ from types import ModuleType
 
 import pytest
 
-from appliance import pipeline, state
+from appliance import state
+from appliance.boot import open_appliance
 from appliance.deploy import Deploy
 from appliance.errors import UserError
-from appliance.hooks import Hooks
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "apps"
@@ -61,10 +61,17 @@ def fixture(tmp_path: Path, name: str) -> Path:
 
 
 def deploy_of(app: App, source: Path) -> Deploy:
-    out = Output()
-    job = Deploy(app=app, out=out, id=7, release=1, user="alice", source_dir=source, rev="a" * 40)
-    job.hooks = Hooks(Registry(), out)
-    return job
+    appliance = open_appliance(Output(), user="alice")
+    return Deploy(
+        app=app, out=appliance.out, id=7, release=1, user="alice", appliance=appliance,
+        source_dir=source, rev="a" * 40,
+    )  # fmt: skip
+
+
+def choose_builder(job: Deploy) -> None:
+    """The builder plugin's choice, as its appliance_build_source makes it."""
+    registry = job.appliance.registry
+    registry.import_module(registry.get("builder"), "choice").choose_builder(job)
 
 
 def stages(text: str) -> list[str]:
@@ -420,10 +427,10 @@ def test_hook_appliance_builder_detect_auto(app: App, tmp_path: Path) -> None:
 def test_a_dockerfile_or_buildpacks_win_over_auto(app: App, tmp_path: Path) -> None:
     source = fixture(tmp_path, "auto-express")
     job = deploy_of(app, source)
-    pipeline.choose_builder(job, job.hooks)
+    choose_builder(job)
     assert job.builder == "auto"
     (source / "Dockerfile").write_text("FROM scratch\n")
-    pipeline.choose_builder(job, job.hooks)
+    choose_builder(job)
     assert job.builder == "dockerfile"
 
 
@@ -433,7 +440,7 @@ def test_detection_never_fails_a_deploy_another_builder_can_build(app: App, tmp_
     job = deploy_of(app, source)
     found = plugin_module().appliance_builder_detect(job)
     assert found["reason"] == "found package.json (node)"
-    pipeline.choose_builder(job, job.hooks)
+    choose_builder(job)
     assert job.builder == "dockerfile"
     app.settings.set("builder-auto", "language", "go")  # no go.mod: the build will say
     assert plugin_module().appliance_builder_detect(job)["reason"] == "language set to go"

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from appliance import pipeline, state
+from appliance import state
+from appliance.boot import open_appliance
 from appliance.deploy import Deploy
 from appliance.errors import UserError
-from appliance.hooks import Hooks
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -78,12 +78,20 @@ def app(run, root: Path) -> App:
     return App("hello")
 
 
-def deploy_of(app: App, source: Path, config: dict[str, str] | None = None) -> Deploy:
-    out = Output()
-    job = Deploy(app=app, out=out, id=1, release=1, user="alice", source_dir=source)
-    job.hooks = Hooks(Registry(), out)
+def deploy_of(app: App, source: Path | None, config: dict[str, str] | None = None) -> Deploy:
+    appliance = open_appliance(Output(), user="alice")
+    job = Deploy(
+        app=app, out=appliance.out, id=1, release=1, user="alice", appliance=appliance,
+        source_dir=source,
+    )  # fmt: skip
     job.config = dict(config or {})
     return job
+
+
+def choose_builder(job: Deploy) -> None:
+    """The builder plugin's choice, as its appliance_build_source makes it."""
+    registry = job.appliance.registry
+    registry.import_module(registry.get("builder"), "choice").choose_builder(job)
 
 
 # --- bin/release ------------------------------------------------------------------
@@ -452,15 +460,15 @@ def test_a_dockerfile_wins_unless_buildpack_is_pinned(app: App, tmp_path: Path) 
     (source / "Dockerfile").write_text("FROM scratch\n")
     (source / ".buildpacks").write_text("/srv/bp\n")
     job = deploy_of(app, source)
-    pipeline.choose_builder(job, job.hooks)
+    choose_builder(job)
     assert job.builder == "dockerfile"
     (source / "Dockerfile").unlink()
-    pipeline.choose_builder(job, job.hooks)
+    choose_builder(job)
     assert job.builder == "buildpack"
     assert app.settings.get("builder", "last")["reason"] == "found .buildpacks"
     (source / ".buildpacks").unlink()
     app.settings.set("builder", "selected", "buildpack")
-    pipeline.choose_builder(job, job.hooks)
+    choose_builder(job)
     assert job.builder == "buildpack"
 
 
@@ -652,7 +660,7 @@ def test_report_and_clear_cache(run, app: App, dns: None) -> None:
 
 def test_the_cache_is_emptied_when_the_stack_changes(app: App) -> None:
     build = plugin_module("build")
-    job = Deploy(app=app, out=Output(), id=1, release=1, user="alice")
+    job = deploy_of(app, None)
     cache = build._cache_dir(job, "example/stack:1")
     (cache / "kept").write_text("x")
     assert build._cache_dir(job, "example/stack:1") == cache and (cache / "kept").exists()

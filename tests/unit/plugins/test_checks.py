@@ -25,11 +25,11 @@ from typing import Any
 import pytest
 
 from appliance import pipeline, releases
+from appliance.boot import open_appliance
 from appliance.deploy import Container, Deploy
 from appliance.errors import UserError
-from appliance.hooks import Hooks
 from appliance.output import Output
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 NEEDS_DOCKER_OR_NGINX = (
@@ -249,8 +249,8 @@ def world(root: Path, run: Any) -> World:
 
 
 def runner_for(mods: SimpleNamespace, host: str | None = None, **kwargs: Any) -> Any:
-    out = Output()
-    return mods.runner.Runner(App("hello"), Hooks(Registry(), out), out, host=host, **kwargs)
+    appliance = open_appliance(Output())
+    return mods.runner.Runner(App("hello"), appliance.hook, appliance.out, host=host, **kwargs)
 
 
 def checks(mods: SimpleNamespace, *entries: dict[str, Any], process: str = "web") -> list[Any]:
@@ -390,7 +390,7 @@ def test_app_json_check_counts_are_bounded(mods: SimpleNamespace) -> None:
 
 
 def test_legacy_checks_settings_are_ascii_numbers(mods: SimpleNamespace) -> None:
-    from appliance.plugins import Registry
+    from appliance.registry import Registry
 
     legacy = Registry().import_module(Registry().get("checks"), "legacy")
     with pytest.raises(UserError, match="WAIT must be a whole number"):
@@ -473,9 +473,10 @@ def test_checks_file_mistakes_name_the_line(mods: SimpleNamespace, text: str, me
 
 
 def deploy_of(source: Path | None, app_json: dict[str, Any] | None = None) -> Deploy:
+    appliance = open_appliance(Output(), user="t")
     return Deploy(
-        app=App("hello"), out=Output(), id=1, release=1, user="t", source_dir=source,
-        app_json=app_json or {},
+        app=App("hello"), out=appliance.out, id=1, release=1, user="t", appliance=appliance,
+        source_dir=source, app_json=app_json or {},
     )  # fmt: skip
 
 
@@ -589,7 +590,7 @@ def test_http_check_sends_the_app_domain_as_host(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert run("domains:set-global", "example.com").code == 0
-    host = mods.runner.first_domain(Hooks(Registry(), Output()), App("hello"))
+    host = mods.runner.first_domain(open_appliance(Output()).hook, App("hello"))
     assert host == "hello.example.com"
     container = world.add(server.port)
     (check,) = checks(mods, {"name": "health", "path": "/health", "content": "host=hello"})
@@ -785,11 +786,10 @@ def test_default_checks_wait_for_uptime_then_connect(
 
 
 def deploy(source: Path, **kwargs: Any) -> Deploy:
-    out = Output()
-    return pipeline.deploy(
-        App("hello"), Hooks(Registry(), out), out, user="alice", summary="test",
-        source_dir=source, rev="0" * 40, **kwargs,
-    )  # fmt: skip
+    appliance = open_appliance(Output(), user="alice")
+    return pipeline.deploy_source(
+        appliance, App("hello"), source, summary="test", rev="0" * 40, **kwargs
+    )
 
 
 def source_with(tmp_path: Path, name: str, app_json: dict[str, Any] | None = None) -> Path:
@@ -848,9 +848,8 @@ def test_checks_file_is_kept_in_the_release(
     (source / "CHECKS").write_text("ATTEMPTS=1\n/health never there\n")
     with pytest.raises(UserError, match="never there"):
         deploy(source)
-    job = pipeline.deploy(
-        App("hello"), Hooks(Registry(), Output()), Output(), user="alice", image="img:1"
-    )
+    appliance = open_appliance(Output(), user="alice")
+    job = pipeline.deploy_image(appliance, App("hello"), "img:1", summary="test")
     assert job.app_json["healthchecks"]["web"][0]["content"] == "ok ready"
 
 

@@ -47,7 +47,7 @@ def test_missing_keys(run) -> None:
 
 
 def _dotenv():
-    from appliance.plugins import Registry
+    from appliance.registry import Registry
 
     registry = Registry()
     return registry.import_module(registry.get("config"), "dotenv")

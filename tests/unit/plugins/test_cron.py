@@ -11,7 +11,7 @@ import pytest
 
 from appliance import cli
 from appliance.errors import UserError
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from tests.unit.test_hooks import FAKE_PLATFORM, Platform, add_plugin, calls
 
 NEEDS_DOCKER_OR_NGINX = ("builder-dockerfile", "builder-buildpack", "builder-auto",
@@ -177,30 +177,34 @@ def test_list_run_and_logs(deployed: Platform, root: Path, run, entries) -> None
     assert "invalid cron id" in run("cron:run", "hello", "../x").err
 
 
-def test_runs_are_kept_per_entry_and_pruned(deployed: Platform, root: Path, entries) -> None:  # type: ignore[no-untyped-def]
+def test_runs_are_kept_per_entry_and_pruned(  # type: ignore[no-untyped-def]
+    deployed: Platform, root: Path, entries, capsys: pytest.CaptureFixture[str]
+) -> None:
     runner = cron_module("runner")
-    from appliance.hooks import Hooks
-    from appliance.output import Output
     from appliance.state import App
 
     app = App("hello")
     entry = entries.parse(APP_JSON)[0]
+    appliance = deployed.appliance()
     for _ in range(runner.KEEP + 2):
-        out = Output()
-        assert runner.run(app, entry, Hooks(Registry(), out), "test", echo=io.StringIO()) == 0
+        assert runner.run(app, entry, appliance, "test", echo=io.StringIO()) == 0
     kept = runner.runs(app, entry.id)
     assert len(kept) == runner.KEEP
     assert all(Path(r["log"]).is_file() for r in kept)
+    # The one-off's output goes to the run's own log, not to the appliance's output.
+    assert "ran echo tick" in Path(kept[-1]["log"]).read_text()
+    assert "ran echo tick" not in capsys.readouterr().out
     with runner.entry_lock(app, entry.id), pytest.raises(UserError, match="is running now"):
-        runner.run(app, entry, Hooks(Registry(), Output()), "test")
+        runner.run(app, entry, appliance, "test")
 
 
 def test_the_ticker_starts_due_entries(deployed: Platform, root: Path, entries) -> None:  # type: ignore[no-untyped-def]
     import time
 
-    from appliance.daemon import Daemon
+    from appliance.background import Daemon
 
-    ticker = cron_module("ticker").Ticker(Daemon(stream=io.StringIO()))
+    daemon = Daemon(stream=io.StringIO(), appliance=deployed.appliance())
+    ticker = cron_module("ticker").Ticker(daemon)
     every_minute, daily = entries.parse(APP_JSON)
     assert ticker.tick(at("2026-12-01T21:30:00")) == [("hello", every_minute.id)]
     assert ticker.tick(at("2026-12-02T00:00:00")) == [

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from appliance.plugins import Registry
+from appliance.host import Appliance
+from appliance.registry import Registry
 from appliance.state import App
 
 
@@ -80,7 +81,7 @@ def test_refused_options(run, option: str, message: str) -> None:
     assert App("hello").settings.table("docker-options") == {}
 
 
-def test_phases(run) -> None:
+def test_phases(run, appliance: Appliance) -> None:
     assert run("apps:create", "hello").code == 0
     refused = run("docker-options:add", "hello", "build,deploy", "--add-host=a:1.2.3.4", "--init")
     assert refused.code != 0 and "--init cannot apply to builds" in refused.err
@@ -89,9 +90,9 @@ def test_phases(run) -> None:
                 "--shm-size=256m")  # fmt: skip
     assert added.code == 0 and "from the next push" in added.out
     from appliance.deploy import Deploy
-    from appliance.output import Output
 
-    job = Deploy(app=App("hello"), out=Output(), id=1, release=1, user="alice")
+    job = Deploy(app=App("hello"), out=appliance.out, id=1, release=1, user="alice",
+                 appliance=appliance)  # fmt: skip
     options = _module().appliance_build_options(deploy=job)
     assert options == {"extra_hosts": {"a.test": "10.0.0.1"}, "shm_size": "256m"}
     assert _module().appliance_container_options(App("hello"), "web", "deploy") == {}

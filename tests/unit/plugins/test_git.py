@@ -2,7 +2,7 @@ import socket
 import time
 from pathlib import Path
 
-from appliance.plugins import Registry
+from appliance.registry import Registry
 
 
 def commands_module():

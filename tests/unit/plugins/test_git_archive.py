@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from appliance.errors import UserError
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from appliance.plugins import Registry
+from appliance.registry import Registry
 from appliance.state import App
 
 

@@ -158,7 +158,7 @@ def test_hook_appliance_scheduler_run(run: Any, fake: App, monkeypatch: pytest.M
 
 
 def test_the_caller_decides_the_run_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    from appliance.plugins import Registry
+    from appliance.registry import Registry
 
     registry = Registry()
     caller = registry.import_module(registry.get("scheduler"), "caller")

@@ -11,7 +11,7 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 
-from appliance.plugins import Registry
+from appliance.registry import Registry
 
 
 def module(name: str) -> ModuleType:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from appliance import templates
-from appliance.plugins import Registry
+from appliance.host import Appliance
+from appliance.registry import Registry
 from appliance.state import App
 
 
@@ -240,37 +241,37 @@ class _Container:
         self.started = True
 
 
-def test_every_start_verifies_the_binds_again(run, base: Path) -> None:
+def test_every_start_verifies_the_binds_again(run, base: Path, appliance: Appliance) -> None:
     from appliance.errors import UserError
-    from appliance.hooks import Hooks
-    from appliance.output import Output
 
-    registry = Registry()
+    registry = appliance.registry
     options = registry.import_module(registry.get("scheduler-docker"), "options")
-    hooks = Hooks(registry, Output())
+    hook = appliance.hook
     assert run("storage:mount", "hello", f"{base}/data:/data").code == 0
     fine = _Container([f"{base}/data:/data:rw"])
-    options.start_container(fine, hooks, App("hello"), "restore")
+    options.start_container(fine, hook, App("hello"), "restore")
     assert fine.started
     stale = _Container([f"{base}/data2:/data:rw"])  # unmounted since it was made
     with pytest.raises(UserError, match="is not one hello may mount now"):
-        options.start_container(stale, hooks, App("hello"), "restore")
+        options.start_container(stale, hook, App("hello"), "restore")
     (base / "data" / "sub").mkdir()
     App("hello").settings.set(
         "storage", "mounts", [f"{base}/data:/data:rw", f"{base}/data/sub:/host:rw"]
     )  # an old install's nested mounts
     again = _Container([f"{base}/data:/data:rw", f"{base}/data/sub:/host:rw"])
     with pytest.raises(UserError, match="storage:unmount hello"):
-        options.start_container(again, hooks, App("hello"), "restore")
+        options.start_container(again, hook, App("hello"), "restore")
     assert not stale.started and not again.started
 
 
-def test_the_daemon_guard_leaves_build_and_one_off_containers_alone(root: Path, run) -> None:
+def test_the_daemon_guard_leaves_build_and_one_off_containers_alone(
+    root: Path, run, appliance: Appliance
+) -> None:
     """A buildpack build binds its cache (not a storage mount): the guard, which stops
     containers whose mounts fail verification, must not stop the build."""
     from types import SimpleNamespace
 
-    registry = Registry()
+    registry = appliance.registry
     guard = registry.import_module(registry.get("scheduler-docker"), "guard")
     assert run("apps:create", "demo").code == 0
     stopped: list[str] = []
@@ -286,5 +287,5 @@ def test_the_daemon_guard_leaves_build_and_one_off_containers_alone(root: Path, 
         )  # fmt: skip
 
     found = [container(p) for p in ("build", "run", "web")]
-    guard.guard(found, {"build", "run", "web"}, lambda line: None)
+    guard.guard(found, {"build", "run", "web"}, lambda line: None, appliance.hook)
     assert stopped == ["web"]  # only a deployed process with a foreign bind
