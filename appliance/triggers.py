@@ -52,6 +52,15 @@ RETURNS_VALUE = {
     "appliance_container_options",
     "appliance_build_options",
     "appliance_source_checkout",
+    "appliance_app_scheduler",
+    "appliance_scheduler_names",
+    "appliance_scheduler_stop",
+    "appliance_scheduler_report",
+    "appliance_scheduler_logs",
+    "appliance_scheduler_run",
+    "appliance_scheduler_run_detached",
+    "appliance_scheduler_oneoffs",
+    "appliance_scheduler_enter",
 }
 
 
