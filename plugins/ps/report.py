@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from appliance import api
-from appliance.api import App, Appliance, Context, UserError
+from appliance.api import App, Appliance, Context, Output, UserError
 
 HEADERS = ["APP", "CONTAINER", "PROCESS", "RELEASE", "STATUS", "HEALTH", "UP", "RESTARTS", ""]
 
@@ -23,7 +23,7 @@ def report(ctx: Context) -> int:
         return 0
     rows = [
         [name, r["name"], r["process"], f"v{r['release']}", r["status"], r["health"],
-         short_uptime(r["uptime"]), r["restarts"], _role(r)]
+         Output.short_duration(r["uptime"]), r["restarts"], _role(r)]
         for name, found_rows in reports.items()
         for r in found_rows
     ]  # fmt: skip
@@ -58,10 +58,3 @@ def _role(row: dict[str, Any]) -> str:
     if row["retiring_until"] is None:
         return "new" if row["deploy"] > row["live"] else "old"
     return "retiring until " + time.strftime("%H:%M:%S", time.localtime(row["retiring_until"]))
-
-
-def short_uptime(seconds: float) -> str:
-    """`uptime` as a table shows it: 1h05m, or 4m09s under an hour (as run:list)."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"

@@ -8,7 +8,7 @@ import argparse
 import re
 from typing import Any
 
-from appliance.api import App, Context, UserError, releases, validate
+from appliance.api import App, Context, Output, UserError, releases, validate
 
 from . import caller
 from .choice import unhandled
@@ -92,16 +92,9 @@ def run_list(ctx: Context) -> int:
     else:
         ctx.out.table(
             ["NAME", "COMMAND", "UP"],
-            [[r["name"], r["command"], short_uptime(r["uptime"])] for r in rows],
+            [[r["name"], r["command"], Output.short_duration(r["uptime"])] for r in rows],
         )
     return 0
-
-
-def short_uptime(seconds: float) -> str:
-    """`uptime` as a table shows it: 1h05m, or 4m09s under an hour (as ps:report)."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
 def _command(words: list[str]) -> list[str]:
