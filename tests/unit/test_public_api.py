@@ -188,3 +188,41 @@ def test_the_contract_test_sees_an_import_that_is_not_allowed(tmp_path: Path) ->
     path = tmp_path / "x.py"
     path.write_text("def f():\n    from appliance_plugins.git import repo\n")
     assert imports_of(path) == [(2, "appliance_plugins.git", ["repo"])]
+
+
+NAMESPACES = [
+    n for n in api.__all__ if isinstance(getattr(api, n), types.ModuleType)
+]
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_every_namespace_says_what_plugins_may_use(name: str) -> None:
+    module = getattr(api, name)
+    assert getattr(module, "__all__", None), f"appliance.{name} needs an __all__"
+    for member in module.__all__:
+        assert hasattr(module, member), f"appliance.{name}.__all__ names a missing {member}"
+
+
+def test_plugins_use_only_the_public_part_of_a_namespace() -> None:
+    """`releases.record` (the pipeline writes the ledger) is the core's, even though
+    `from appliance.api import releases` gives the module."""
+    wrong = []
+    for path in plugin_files():
+        tree = ast.parse(path.read_text())
+        imported: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "appliance.api":
+                for alias in node.names:
+                    if alias.name in NAMESPACES:
+                        imported[alias.asname or alias.name] = alias.name
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in imported
+            ):
+                module = getattr(api, imported[node.value.id])
+                if node.attr not in module.__all__:
+                    where = f"{path.relative_to(TOP)}:{node.lineno}"
+                    wrong.append(f"{where}: {imported[node.value.id]}.{node.attr}")
+    assert not wrong, "plugins use the core's part of a namespace:\n" + "\n".join(wrong)
