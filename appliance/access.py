@@ -28,6 +28,18 @@ from typing import Any
 from appliance import state, validate
 from appliance.errors import UserError
 
+__all__ = [
+    "Key",
+    "Refused",
+    "app_from_repo_path",
+    "load_keys",
+    "lock_path",
+    "save_keys",
+    "store_path",
+    "update_keys",
+]
+"""What plugins may use, through `appliance.api`; the rest is the core's."""
+
 LOCAL_PREFIX = "local:"
 
 

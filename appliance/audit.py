@@ -22,6 +22,13 @@ from typing import Any
 
 from appliance import state
 
+__all__ = [
+    "path",
+    "read",
+    "redact",
+]
+"""What plugins may use, through `appliance.api`; the rest is the core's."""
+
 MAX_BYTES = 10 * 1024 * 1024
 KEEP = 5
 MAX_ARG = 200

@@ -18,6 +18,15 @@ import stat
 from appliance import state
 from appliance.errors import UserError
 
+__all__ = [
+    "CA_ENV",
+    "CA_TARGET",
+    "ca_bundle_source",
+    "host_ca_bundle",
+    "read_ca_bundle",
+]
+"""What plugins may use, through `appliance.api`; the rest is the core's."""
+
 CA_TARGET = "/etc/ssl/certs/ca-certificates.crt"
 """Where a build container sees the host's CA bundle (Debian's own path)."""
 CA_ENV = (

@@ -15,6 +15,14 @@ import pwd
 import re
 import shutil
 
+__all__ = [
+    "PATH",
+    "host_env",
+    "proxy_env",
+    "which",
+]
+"""What plugins may use, through `appliance.api`; the rest is the core's."""
+
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # Taken from this process's environment when set: the locale, how to reach the Docker

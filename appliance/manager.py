@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import inspect
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.markers import IMPL_ATTR, SPEC_ATTR
 
+if TYPE_CHECKING:
+    from pluggy import PluginManager
 
-def plugin_manager(specs: types.ModuleType) -> Any:
+
+def plugin_manager(specs: types.ModuleType) -> PluginManager:
     """A pluggy PluginManager that understands `appliance.markers`, with `specs` added."""
     import pluggy
 

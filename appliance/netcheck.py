@@ -18,6 +18,13 @@ from collections.abc import Collection
 
 from appliance.errors import UserError
 
+__all__ = [
+    "Unresolvable",
+    "is_public",
+    "public_addresses",
+]
+"""What plugins may use, through `appliance.api`; the rest is the core's."""
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 

@@ -18,6 +18,13 @@ class Output:
     """What a command or deploy says: `section` (`----->`), `info`, `warn`, `report`,
     `data` for `--format json`, `raw`; during a push it reaches the pusher."""
 
+    @staticmethod
+    def short_duration(seconds: float) -> str:
+        """A duration as a table column shows it: 1h05m, or 4m09s under an hour."""
+        minutes, secs = divmod(int(seconds), 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
     def __init__(self, fmt: str = "text", stream: TextIO | None = None) -> None:
         self.format = fmt
         self.stream = stream or sys.stdout

@@ -13,11 +13,14 @@ import os
 import sys
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance import state
 from appliance.errors import NotFound, PluginError, UserError
 from appliance.manifest import Command, Plugin, builtin_dir, installed_dir, read_manifest
+
+if TYPE_CHECKING:
+    from pluggy import PluginManager
 
 
 def discover() -> dict[str, Plugin]:
@@ -60,7 +63,7 @@ class Registry:
     ) -> None:
         self.specs = specs
         self.plugins: dict[str, Plugin] = discover() if plugins is None else plugins
-        self._pm: Any = None
+        self._pm: PluginManager | None = None
         self._loaded: set[str] = set()
         self._importing: dict[str, Plugin] = {}
 
@@ -105,7 +108,7 @@ class Registry:
     # --- hooks -------------------------------------------------------------
 
     @property
-    def pm(self) -> Any:
+    def pm(self) -> PluginManager:
         """pluggy's plugin manager, made (with the hook specs) the first time a hook fires."""
         if self._pm is None:
             if self.specs is None:

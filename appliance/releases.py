@@ -18,6 +18,21 @@ from appliance import state
 from appliance.errors import NotFound, UserError
 from appliance.state import App
 
+__all__ = [
+    "KEEP_DEFAULT",
+    "Release",
+    "all_releases",
+    "current",
+    "images_kept",
+    "keep",
+    "load",
+    "numbers",
+    "parse_number",
+    "require_current",
+    "set_keep",
+]
+"""What plugins may use, through `appliance.api`; the rest is the core's."""
+
 _NAME = re.compile(r"^v(\d{1,9})\.toml$")
 
 

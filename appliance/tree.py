@@ -26,6 +26,17 @@ from pathlib import Path, PurePosixPath
 
 from appliance.errors import UserError
 
+__all__ = [
+    "MAX_FILE",
+    "entries",
+    "is_dir",
+    "is_file",
+    "read_bytes",
+    "read_text",
+    "replace_text",
+]
+"""What plugins may use, through `appliance.api`; the rest is the core's."""
+
 MAX_FILE = 1 << 20  # app.json, Procfile, CHECKS, .buildpacks, .env, manifests
 MAX_ENTRIES = 1000  # entries of one folder looked at (go sources, cmd/*)
 

@@ -58,6 +58,15 @@ RETURNS_VALUE = {
     "appliance_proxy_config",
     "appliance_proxy_validate",
     "appliance_proxy_logs",
+    "appliance_app_scheduler",
+    "appliance_scheduler_names",
+    "appliance_scheduler_stop",
+    "appliance_scheduler_report",
+    "appliance_scheduler_logs",
+    "appliance_scheduler_run",
+    "appliance_scheduler_run_detached",
+    "appliance_scheduler_oneoffs",
+    "appliance_scheduler_enter",
 }
 
 

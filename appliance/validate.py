@@ -4,6 +4,23 @@ import re
 
 from appliance.errors import UserError
 
+__all__ = [
+    "APP_NAME",
+    "CONFIG_KEY",
+    "KEY_NAME",
+    "PLUGIN_NAME",
+    "PROCESS_TYPE",
+    "app_name",
+    "bounded",
+    "branch",
+    "domain",
+    "key_name",
+    "plugin_name",
+    "process_type",
+    "whole_number",
+]
+"""What plugins may use, through `appliance.api`; the rest is the core's."""
+
 APP_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 APP_NAME_MAX = 30
 KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")

@@ -84,6 +84,17 @@ from .proxy import (
     appliance_proxy_report,
     appliance_proxy_validate,
 )
+from .scheduler import (
+    appliance_app_scheduler,
+    appliance_scheduler_enter,
+    appliance_scheduler_logs,
+    appliance_scheduler_names,
+    appliance_scheduler_oneoffs,
+    appliance_scheduler_report,
+    appliance_scheduler_run,
+    appliance_scheduler_run_detached,
+    appliance_scheduler_stop,
+)
 
 __all__ = [
     "appliance_app_containers",
@@ -92,6 +103,7 @@ __all__ = [
     "appliance_app_domains",
     "appliance_app_proxy",
     "appliance_app_report",
+    "appliance_app_scheduler",
     "appliance_app_urls",
     "appliance_build",
     "appliance_build_options",
@@ -126,8 +138,16 @@ __all__ = [
     "appliance_proxy_validate",
     "appliance_run_oneoff",
     "appliance_scheduler_abort",
+    "appliance_scheduler_enter",
+    "appliance_scheduler_logs",
+    "appliance_scheduler_names",
+    "appliance_scheduler_oneoffs",
+    "appliance_scheduler_report",
     "appliance_scheduler_retire",
+    "appliance_scheduler_run",
+    "appliance_scheduler_run_detached",
     "appliance_scheduler_start",
+    "appliance_scheduler_stop",
     "appliance_source_checkout",
     "appliance_ssh_command",
     "hookimpl",

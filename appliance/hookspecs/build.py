@@ -76,10 +76,12 @@ def appliance_build(deploy: Deploy) -> str | None:
     "builder NAME is not installed or did not build". When the build fails, put the
     builder's own last line in the `UserError`.
 
-    Honour the host's build limits (`appliance.builds`): `timeout()` and `memory()`,
+    Honour the host's build limits with the builder plugin's public module `builds`
+    (declare `requires = ["builder"]`, then `from appliance_plugins.builder import
+    builds, dockerfile_runs`): `timeout()` and `memory()`,
     `CPU_SHARES` and `blkio_weight()` for build containers, `sdk_build(...)` for a
     Dockerfile built by the classic builder with all of them, `limit_buildkit(out)`
-    before a BuildKit build, and `appliance.dockerfile_runs.rewrite(text,
+    before a BuildKit build, and `dockerfile_runs.rewrite(text,
     prefix=PRIORITY)` so each shell-form `RUN` lowers its CPU and IO priority (`hide`
     takes the prefix out of the build output again).
 

@@ -84,27 +84,27 @@ def appliance_container_state(
 
 
 @hookspec(firstresult=True)
-def appliance_image_exists(image: str, appliance: Appliance) -> bool | None:
-    """Decision: is `image` present on this host? Used to reuse the image of a source
-    tree that was built before.
+def appliance_image_exists(image: str, app: App, appliance: Appliance) -> bool | None:
+    """Decision: is `image` present where `app`'s scheduler runs it? Used to reuse the
+    image of a source tree that was built before.
 
     Fires when a push carries a source tree that an earlier deploy of the app built with
     the same config and builder settings. Return True if the image is there (the build is
-    skipped), False or None otherwise.
+    skipped), False otherwise, None if `app` is not this scheduler's.
 
     Built-in: `scheduler-docker` (trylast).
     """
 
 
 @hookspec(firstresult=True)
-def appliance_image_prepare(image: str, appliance: Appliance) -> dict[str, Any] | None:
-    """Decision: make `image` available (pull it if it is missing) for `git:from-image`
-    and return `{"procfile": TEXT | None, "app_json": TEXT | None}` read from its
-    working directory.
+def appliance_image_prepare(image: str, app: App, appliance: Appliance) -> dict[str, Any] | None:
+    """Decision: make `image` available to `app`'s scheduler (pull it if it is missing)
+    for `git:from-image` and return `{"procfile": TEXT | None, "app_json": TEXT | None}`
+    read from its working directory.
 
     Fires for `git:from-image APP IMAGE`, before the deploy, with the image reference
-    the user gave. Return None if not handled; raise `UserError` if the image cannot be
-    had.
+    the user gave. Return None if `app` is not this scheduler's; raise `UserError` if
+    the image cannot be had.
 
     Built-in: `scheduler-docker` (trylast).
     """

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import shutil
 
+from appliance_plugins.builder import builds
+
 from appliance import api
-from appliance.api import Deploy, UserError, builds, tree
+from appliance.api import Deploy, UserError, tree
 
 from . import detect, dockerfile
 

@@ -7,8 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from appliance_plugins.builder import builds
+
 from appliance import api
-from appliance.api import App, Context, UserError, builds, cabundle, releases, tree
+from appliance.api import App, Context, UserError, cabundle, releases, tree
 
 from . import detect, dockerfile
 

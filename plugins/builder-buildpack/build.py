@@ -26,7 +26,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from appliance.api import Deploy, Output, UserError, builds
+from appliance_plugins.builder import builds
+
+from appliance.api import Deploy, Output, UserError
 
 from . import fetch, sources
 from .session import Session

@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance.api import Deploy, UserError, builds, cabundle, dockerfile_runs, validate
+from appliance_plugins.builder import builds, dockerfile_runs
+
+from appliance.api import Deploy, UserError, cabundle, validate
 
 from . import sources
 from .sources import Buildpack

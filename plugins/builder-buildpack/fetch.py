@@ -15,7 +15,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from appliance.api import Output, UserError, builds, hostenv
+from appliance_plugins.builder import builds
+
+from appliance.api import Output, UserError, hostenv
 
 from .allowed import check_local, check_remote
 from .sources import Buildpack, mask

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from appliance.api import UserError, builds, hookimpl, tree
+from appliance_plugins.builder import builds
+
+from appliance.api import UserError, hookimpl, tree
 
 from . import buildkit
 

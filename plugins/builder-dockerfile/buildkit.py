@@ -22,7 +22,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from appliance.api import Output, UserError, builds, cabundle, dockerfile_runs, hostenv, tree
+from appliance_plugins.builder import builds, dockerfile_runs
+
+from appliance.api import Output, UserError, cabundle, hostenv, tree
 
 CA_TARGET, CA_ENV = cabundle.CA_TARGET, cabundle.CA_ENV
 

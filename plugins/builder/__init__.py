@@ -4,9 +4,9 @@ identical earlier build."""
 
 from __future__ import annotations
 
-from appliance.api import Deploy, UserError, builds, hookimpl
+from appliance.api import Deploy, UserError, hookimpl
 
-from . import choice
+from . import builds, choice
 
 
 @hookimpl(trylast=True)

@@ -45,7 +45,7 @@ def reusable_image(job: Deploy, key: str | None) -> str | None:
     found = job.app.settings.table("builds").get(key) if key else None
     if not isinstance(found, dict):
         return None
-    if not job.appliance.hook.appliance_image_exists(image=found["image"]):
+    if not job.appliance.hook.appliance_image_exists(image=found["image"], app=job.app):
         return None
     job.procfile = {**found.get("procfile", {}), **job.procfile}
     return str(found["image"])

@@ -2,7 +2,9 @@ import re
 from typing import Any
 
 from appliance import api
-from appliance.api import App, Context, UserError, builds, cabundle
+from appliance.api import App, Context, UserError, cabundle
+
+from . import builds
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 _MEMORY = re.compile(r"^\d{1,6}[kmg]$")
@@ -15,7 +17,7 @@ GLOBAL_KEYS = {
     "no-proxy": "no_proxy",
     "ca-bundle": "ca_bundle",
 }
-LIMIT_KEYS = ("timeout", "memory", "slots")  # see appliance.builds.LIMITS_TABLE
+LIMIT_KEYS = ("timeout", "memory", "slots")  # see builds.LIMITS_TABLE
 _PROXY = re.compile(r"^(https?://)?[A-Za-z0-9._:@/%-]+$")
 _NO_PROXY = re.compile(r"^[A-Za-z0-9._:,*/-]+$")
 

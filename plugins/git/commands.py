@@ -182,7 +182,7 @@ def from_image(ctx: Context) -> int:
         not_anothers_image(ns.image, ns.app)
     app = _app_for_deploy(ctx, ns.app)
     ctx.out.section(f"Deploying image {ns.image} to {app.name}")
-    files = ctx.appliance.hook.appliance_image_prepare(image=ns.image)
+    files = ctx.appliance.hook.appliance_image_prepare(image=ns.image, app=app)
     if files is None:
         raise UserError("no installed plugin can fetch images")
     procfile = api.parse_procfile(files["procfile"]) if files.get("procfile") else {}

@@ -1,7 +1,7 @@
 from typing import Any
 
 from appliance import api
-from appliance.api import App, Context, releases
+from appliance.api import App, Context, UserError, releases
 
 from . import formation
 
@@ -66,8 +66,6 @@ def rebuild(ctx: Context) -> int:
     import tempfile
     from pathlib import Path
 
-    from appliance.api import UserError
-
     ns = ctx.parse(lambda p: p.add_argument("app"))
     app = App(ns.app).require()
     current = releases.require_current(app)
@@ -95,3 +93,24 @@ def _revision_of(app: App, current: releases.Release) -> str:
         if release.number <= current.number and release.image == current.image and release.rev:
             return release.rev
     return ""
+
+
+def stop(ctx: Context) -> int:
+    """Stop every process of the app (the proxy then answers 502) until ps:start."""
+    app = ctx.parse_app()
+    with app.command_lock("stop"):
+        if ctx.appliance.hook.appliance_scheduler_stop(app=app) is None:
+            raise UserError(
+                f"no installed plugin is the scheduler of {app.name}: see scheduler:report"
+            )
+    return 0
+
+
+def start(ctx: Context) -> int:
+    """Start the current release again, through the usual swap; the scheduler learns
+    that the app runs again when the deploy goes live."""
+    app = ctx.parse_app()
+    release = releases.require_current(app)
+    ctx.out.section(f"Starting {app.name} ({release.name})")
+    api.restart(ctx.appliance, app, summary="Start", same_config=True)
+    return 0

@@ -1,5 +1,6 @@
-"""The Docker scheduler: new containers start beside the old; the old drain and stop
-only after traffic has moved."""
+"""The Docker scheduler, `docker-local`: new containers start beside the old; the old
+drain and stop only after traffic has moved. Every hook that acts on an app returns
+None for an app another scheduler runs (`claim.handles`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,21 @@ import subprocess
 from typing import Any
 
 from appliance import api
-from appliance.api import App, Container, Deploy, Output, Target, hookimpl, hostenv
+from appliance.api import (
+    App,
+    Appliance,
+    Container,
+    Deploy,
+    Output,
+    Release,
+    Target,
+    hookimpl,
+    hostenv,
+)
 
 from . import containers as c
 from . import formation
+from .claim import NAME, handles
 from .container_spec import container_base, container_name, remember_ports, setting
 from .options import create_container, start_container
 
@@ -19,8 +31,10 @@ DEFAULT_WAIT_TO_RETIRE = 60
 
 
 @hookimpl(trylast=True)
-def appliance_scheduler_start(deploy: Deploy) -> list[Target]:
+def appliance_scheduler_start(deploy: Deploy) -> list[Target] | None:
     app, out = deploy.app, deploy.out
+    if not handles(app, deploy.appliance):
+        return None
     engine = c.client()
     from . import retiring
 
@@ -71,7 +85,9 @@ def _start_one(engine: Any, deploy: Deploy, process: str, index: int) -> tuple[A
 
 
 @hookimpl(trylast=True)
-def appliance_scheduler_abort(deploy: Deploy) -> bool:
+def appliance_scheduler_abort(deploy: Deploy) -> bool | None:
+    if not handles(deploy.app, deploy.appliance):
+        return None
     engine = c.client()
     new = [k for k in c.app_containers(engine, deploy.app.name) if c.deploy_of(k) == deploy.id]
     c.remove(new, stop_timeout=0)
@@ -79,11 +95,17 @@ def appliance_scheduler_abort(deploy: Deploy) -> bool:
 
 
 @hookimpl(trylast=True)
-def appliance_scheduler_retire(deploy: Deploy) -> bool:
+def appliance_scheduler_retire(deploy: Deploy) -> bool | None:
     """Old containers drain, then stop. Their deadline is recorded first (state: see
     retiring.py), before the deploy reports its success; a detached process then
     retires them on time, so the push ends as soon as traffic has moved. Should that
-    process die, the daemon, the next deploy or ps:report retire them instead."""
+    process die, the daemon, the next deploy or ps:report retire them instead.
+
+    A deploy that went live (ps:start, a push, a restart) ends a ps:stop: the daemon
+    keeps the app's containers running again."""
+    if not handles(deploy.app, deploy.appliance):
+        return None
+    deploy.app.settings.unset("scheduler-docker", "stopped")
     wait = DEFAULT_WAIT_TO_RETIRE if deploy.wait_to_retire is None else deploy.wait_to_retire
     from appliance.api import self_command
 
@@ -110,14 +132,18 @@ def appliance_scheduler_retire(deploy: Deploy) -> bool:
 
 
 @hookimpl(trylast=True)
-def appliance_run_oneoff(deploy: Deploy, command: str, commit: bool) -> dict[str, Any]:
+def appliance_run_oneoff(deploy: Deploy, command: str, commit: bool) -> dict[str, Any] | None:
+    if not handles(deploy.app, deploy.appliance):
+        return None
     from . import oneoff
 
     return oneoff.run(deploy, command, commit)
 
 
 @hookimpl(trylast=True)
-def appliance_app_containers(app: App) -> list[Container]:
+def appliance_app_containers(app: App, appliance: Appliance) -> list[Container] | None:
+    if not handles(app, appliance):
+        return None
     current = app.settings.get("core", "deploy")
     if current is None:
         return []
@@ -127,18 +153,30 @@ def appliance_app_containers(app: App) -> list[Container]:
 
 
 @hookimpl(trylast=True)
-def appliance_container_exec(app: App, container: Container, command: list[str]) -> Any:
+def appliance_container_exec(
+    app: App, container: Container, command: list[str], appliance: Appliance
+) -> Any:
+    if not handles(app, appliance):
+        return None
     result = c.client().containers.get(container.id).exec_run(command, demux=False)
     return [result.exit_code, (result.output or b"").decode(errors="replace")]
 
 
 @hookimpl(trylast=True)
-def appliance_container_logs(app: App, container: Container, lines: int) -> str:
+def appliance_container_logs(
+    app: App, container: Container, lines: int, appliance: Appliance
+) -> str | None:
+    if not handles(app, appliance):
+        return None
     return c.last_logs(c.client().containers.get(container.id), lines)
 
 
 @hookimpl(trylast=True)
-def appliance_container_state(app: App, container: Container) -> dict[str, Any]:
+def appliance_container_state(
+    app: App, container: Container, appliance: Appliance
+) -> dict[str, Any] | None:
+    if not handles(app, appliance):
+        return None
     found = c.client().containers.get(container.id)
     status = found.attrs.get("State", {})
     return {
@@ -150,7 +188,9 @@ def appliance_container_state(app: App, container: Container) -> dict[str, Any]:
 
 
 @hookimpl(trylast=True)
-def appliance_image_exists(image: str) -> bool:
+def appliance_image_exists(image: str, app: App, appliance: Appliance) -> bool | None:
+    if not handles(app, appliance):
+        return None
     import docker.errors
 
     try:
@@ -161,15 +201,17 @@ def appliance_image_exists(image: str) -> bool:
 
 
 @hookimpl(trylast=True)
-def appliance_image_prepare(image: str) -> dict[str, Any]:
+def appliance_image_prepare(image: str, app: App, appliance: Appliance) -> dict[str, Any] | None:
+    if not handles(app, appliance):
+        return None
     from . import images
 
     return images.prepare(image)
 
 
 @hookimpl
-def appliance_app_destroy(app: App, out: Output) -> None:
-    if app.settings.get("core", "last_deploy") is None:
+def appliance_app_destroy(app: App, out: Output, appliance: Appliance) -> None:
+    if app.settings.get("core", "last_deploy") is None or not handles(app, appliance):
         return
     import docker.errors
 
@@ -195,9 +237,100 @@ def appliance_daemon_start(daemon: Any) -> None:
 
 
 @hookimpl
-def appliance_app_report(app: App) -> dict[str, Any]:
+def appliance_app_report(app: App, appliance: Appliance) -> dict[str, Any]:
+    if not handles(app, appliance):
+        return {}
     if app.settings.get("core", "last_deploy") is None:
         return {"Containers": "none"}
     engine = c.client()
     found = c.app_containers(engine, app.name)
     return {"Containers": ", ".join(f"{k.name} ({k.status})" for k in found) or "none"}
+
+
+@hookimpl
+def appliance_scheduler_names() -> list[str]:
+    return [NAME]
+
+
+@hookimpl(trylast=True)
+def appliance_scheduler_stop(app: App, appliance: Appliance) -> bool | None:
+    if not handles(app, appliance):
+        return None
+    from . import processes
+
+    processes.stop(app, appliance.out)
+    return True
+
+
+@hookimpl(trylast=True)
+def appliance_scheduler_report(
+    apps: list[App], appliance: Appliance
+) -> dict[str, list[dict[str, Any]]] | None:
+    if not all(handles(app, appliance) for app in apps):
+        return None
+    from . import processes
+
+    return processes.report(apps)
+
+
+@hookimpl(trylast=True)
+def appliance_scheduler_logs(
+    app: App, lines: int, follow: bool, process: str | None, quiet: bool, appliance: Appliance
+) -> bool | None:
+    if not handles(app, appliance):
+        return None
+    from . import logs
+
+    deploy_id = app.settings.get("core", "deploy")
+    engine = c.client(timeout=3600)
+    logs.show(engine, app.name, deploy_id, appliance.out, lines, follow, process, quiet)
+    return True
+
+
+@hookimpl(trylast=True)
+def appliance_scheduler_run(
+    app: App, release: Release, argv: list[str], mode: str, appliance: Appliance
+) -> int | None:
+    if not handles(app, appliance):
+        return None
+    from . import oneoff, sessions
+
+    hook, image, env = appliance.hook, release.image, release.config
+    if mode == "tty":
+        return sessions.run_tty(hook, app.name, image, env, argv)
+    if mode == "piped":
+        return sessions.run_piped(hook, app.name, image, env, argv, appliance.out.reader_gone)
+    if mode != "attached":
+        raise ValueError(f"unknown run mode {mode!r}: tty, piped or attached")
+    return oneoff.run_attached(hook, app.name, image, env, argv, appliance.out)
+
+
+@hookimpl(trylast=True)
+def appliance_scheduler_run_detached(
+    app: App, release: Release, argv: list[str], appliance: Appliance
+) -> str | None:
+    if not handles(app, appliance):
+        return None
+    from . import oneoff
+
+    return oneoff.run_detached(appliance.hook, app.name, release.image, release.config, argv)
+
+
+@hookimpl(trylast=True)
+def appliance_scheduler_oneoffs(app: App, appliance: Appliance) -> list[dict[str, Any]] | None:
+    if not handles(app, appliance):
+        return None
+    from . import sessions
+
+    return sessions.oneoffs(app)
+
+
+@hookimpl(trylast=True)
+def appliance_scheduler_enter(
+    app: App, container: str | None, command: list[str], tty: bool, appliance: Appliance
+) -> int | None:
+    if not handles(app, appliance):
+        return None
+    from . import sessions
+
+    return sessions.enter(app, container, command, tty, appliance.out)

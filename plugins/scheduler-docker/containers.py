@@ -184,13 +184,6 @@ def remove(containers: list[Any], stop_timeout: int = 10) -> None:
                 raise
 
 
-def short_uptime(seconds: float) -> str:
-    """`uptime` as a table shows it: 1h05m, or 4m09s under an hour."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
 def untag(engine: Any, tag: str) -> None:
     """Remove the tag. Identical builds of two apps share one image, so the image may be
     in use elsewhere: force removes only the tag then, never an image a container uses."""

@@ -7,7 +7,7 @@ again exactly as the deploy made it (`container_base` + `create_container`, phas
 "restore", on the same loopback port), one Docker left stopped is started (with a
 back-off when it keeps stopping), and when the web containers' ports changed the
 proxy is re-pointed through the proxy hooks. Apps whose lock is held (a deploy runs)
-and apps stopped with ps:stop are left alone.
+, apps stopped with ps:stop and apps another scheduler runs are left alone.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from appliance.api import App, Conflict, Deploy, Output, Target, UserError, rele
 
 from . import containers as c
 from . import formation
+from .claim import handles
 from .container_spec import container_base, container_name, remember_ports
 from .options import start_container
 
@@ -153,6 +154,8 @@ class Restorer:
         deploy_id = app.settings.get("core", "deploy")
         if not deploy_id or app.settings.get("scheduler-docker", "stopped"):
             return
+        if not handles(app, self.daemon.appliance):
+            return  # another scheduler runs it
         if not self.needs_work(app, int(deploy_id), seen):
             return
         try:

@@ -1,24 +1,16 @@
-"""Processes a user works with directly: `run` on a terminal, `enter` into a running
-container, and `run:list` of the one-off containers still running."""
+"""Processes a user works with directly: `run` on a terminal or from a pipe, `enter`
+into a running container, and the one-off containers still running (`run:list`).
+The commands are the `scheduler` plugin's; these are their Docker side."""
 
 from __future__ import annotations
 
-import argparse
-import re
 import shlex
 from typing import Any
 
-from appliance.api import App, Context, NotFound, UserError
+from appliance.api import App, NotFound, Output
 
 from . import containers as c
 from . import terminal
-
-CONTAINER_REF = re.compile(r"^([a-z0-9][a-z0-9-]{0,62})\.(\d{1,4})$")
-DEFAULT_SHELL = [
-    "/bin/sh",
-    "-c",
-    "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi",
-]
 
 
 def run_tty(hook: Any, app: str, image: str, env: dict[str, str], argv: list[str]) -> int:
@@ -60,13 +52,6 @@ def run_piped(
         container.remove(force=True)
 
 
-def _command(words: list[str]) -> list[str]:
-    """One word is a shell line (as for `run`), several an argv; none, a shell."""
-    if not words:
-        return DEFAULT_SHELL
-    return ["/bin/sh", "-c", words[0]] if len(words) == 1 else words
-
-
 def _pick(engine: Any, app: App, ref: str | None) -> Any:
     """The running container `ref` (`web.1`) of the app's current deploy; by default
     the first web container, else the first one."""
@@ -97,33 +82,13 @@ def _pick(engine: Any, app: App, ref: str | None) -> Any:
     raise NotFound(f"{app.name} has no running {ref} (running: {running or 'none'})")
 
 
-def enter(ctx: Context) -> int:
-    """`enter APP [web.1] [-- CMD...]`: exec into a running container of the current
-    deploy; a pty when the caller has a terminal; the exit status comes back."""
-
-    def configure(p: Any) -> None:
-        p.add_argument("app")
-        p.add_argument("rest", nargs=argparse.REMAINDER, metavar="[TYPE.N] [-- CMD...]")
-
-    # argparse drops a `--`, which separates the container from the command: split here.
-    raw = list(ctx.args)
-    head, command = (
-        (raw[: raw.index("--")], raw[raw.index("--") + 1 :]) if "--" in raw else (raw, [])
-    )
-    if not head or head[0].startswith("-"):
-        ctx.parse(configure)  # --help, or a usage error
-        raise UserError("usage: enter APP [TYPE.N] [-- COMMAND...]", code=2)
-    app = App(head[0]).require()
-    rest = head[1:]
-    ref = None
-    if rest and CONTAINER_REF.fullmatch(rest[0]):
-        ref = rest.pop(0)
-    rest += command
+def enter(app: App, ref: str | None, command: list[str], tty: bool, out: Output) -> int:
+    """Exec `command` in the running container `ref` (`web.1`) of the current deploy;
+    a pty when the caller has a terminal (`tty`); the exit status comes back."""
     engine = c.client(timeout=86400)
     container = _pick(engine, app, ref)
-    command = _command(rest)
     api = engine.api
-    if terminal.interactive():
+    if tty:
         exec_id = api.exec_create(container.id, command, stdin=True, tty=True)["Id"]
         sock = api.exec_start(exec_id, tty=True, socket=True)
         with terminal.on_resize(lambda rows, cols: api.exec_resize(exec_id, rows, cols)):
@@ -131,8 +96,8 @@ def enter(ctx: Context) -> int:
     else:
         exec_id = api.exec_create(container.id, command, stdin=False, tty=False)["Id"]
         for chunk in api.exec_start(exec_id, stream=True):
-            ctx.out.stream.write(chunk.decode(errors="replace"))
-            ctx.out.stream.flush()
+            out.stream.write(chunk.decode(errors="replace"))
+            out.stream.flush()
     return _exit_code(api, exec_id)
 
 
@@ -149,30 +114,13 @@ def _exit_code(api: Any, exec_id: str) -> int:
         time.sleep(0.05)
 
 
-def run_list(ctx: Context) -> int:
-    """`run:list APP`: the app's one-off containers still running."""
-    ns = ctx.parse(lambda p: p.add_argument("app"), formats=True)
-    app = App(ns.app).require()
-    if app.settings.get("core", "last_deploy") is None:
-        running: list[Any] = []
-    else:
-        running = [
-            k for k in c.app_containers(c.client(), app.name, "run") if k.status == "running"
-        ]
-    rows = [
+def oneoffs(app: App) -> list[dict[str, Any]]:
+    """The app's one-off containers still running: name, command, uptime."""
+    running = [k for k in c.app_containers(c.client(), app.name, "run") if k.status == "running"]
+    return [
         {"name": k.name, "command": _shown_command(k), "uptime": round(c.uptime(k))}
         for k in sorted(running, key=lambda k: k.name)
     ]
-    if ctx.out.json:
-        ctx.out.data(rows)
-    elif not rows:
-        ctx.out.raw(f"{app.name} has no one-off processes running")
-    else:
-        ctx.out.table(
-            ["NAME", "COMMAND", "UP"],
-            [[r["name"], r["command"], c.short_uptime(r["uptime"])] for r in rows],
-        )
-    return 0
 
 
 def _shown_command(container: Any) -> str:

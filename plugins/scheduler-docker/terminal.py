@@ -33,14 +33,6 @@ def hangup_raises() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def interactive() -> bool:
-    """Is the caller on a terminal (stdin and stdout)?"""
-    try:
-        return sys.stdin.isatty() and sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def size() -> tuple[int, int] | None:
     """(rows, columns) of the caller's terminal."""
     try:
@@ -117,14 +109,6 @@ def _write_all(fd: int, data: bytes) -> None:
     while data:
         written = os.write(fd, data)
         data = data[written:]
-
-
-def has_input() -> bool:
-    """Is there a stdin to forward (a pipe, a file, an SSH channel), not a terminal?"""
-    try:
-        return not sys.stdin.isatty() and sys.stdin.fileno() >= 0
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 def pump_piped(sock: Any, reader_gone: Any = lambda: False) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from appliance import builds
 from appliance.output import Output
+from appliance.registry import Registry
 
 from .conftest import Host, commit, make_repo, sh
 
@@ -37,6 +37,10 @@ RUN --mount=type=tmpfs,target=/scratch \\
 RUN ["sh", "-c", "awk '{{print $19}}' /proc/self/stat > /built/nice-exec-form"]
 CMD ["python3", "/app/app.py"]
 """
+
+_registry = Registry()
+builds = _registry.import_module(_registry.get("builder"), "builds")
+
 
 
 def read_cgroup(*parts: str) -> str:

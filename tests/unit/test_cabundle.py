@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from appliance import builds, cabundle, state
+from appliance import cabundle, state
 from appliance.errors import UserError
+from appliance.registry import Registry
+
+_registry = Registry()
+builds = _registry.import_module(_registry.get("builder"), "builds")
+
 
 
 def certificate(seed: int) -> str:

@@ -12,14 +12,19 @@ from types import ModuleType
 
 import pytest
 
-from appliance import builds
-from appliance.dockerfile_runs import PRIORITY, hide, injected, rewrite
 from appliance.errors import UserError
 from appliance.host import Appliance
 from appliance.registry import Registry
 
 FLAG = "--mount=type=secret,id=ca"
 HELPER = Path(__file__).resolve().parents[2] / "templates" / "system" / "build-limits"
+
+_registry = Registry()
+builds = _registry.import_module(_registry.get("builder"), "builds")
+dockerfile_runs = _registry.import_module(_registry.get("builder"), "dockerfile_runs")
+PRIORITY, hide = dockerfile_runs.PRIORITY, dockerfile_runs.hide
+injected, rewrite = dockerfile_runs.injected, dockerfile_runs.rewrite
+
 
 
 def runs(text: str) -> str:

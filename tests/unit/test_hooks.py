@@ -1403,8 +1403,11 @@ def appliance_source_checkout(app, rev, dest):
 
 
 def test_hook_appliance_build_options(root: Path, run, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Builders get what plugins add to a build, merged by appliance.builds."""
-    from appliance import builds
+    """Builders get what plugins add to a build, merged by the builder plugin's builds."""
+    from appliance.registry import Registry
+
+    registry = Registry()
+    builds = registry.import_module(registry.get("builder"), "builds")
 
     assert run("apps:create", "hello").code == 0
     add_plugin(

@@ -96,10 +96,9 @@ def test_importing_the_api_loads_only_what_is_used() -> None:
 FEATURE_WORDS = re.compile(r"nginx|docker|buildpack|dockerfile|letsencrypt|swarm", re.I)
 
 PENDING_FEATURE_CODE = {
-    # Docker build helpers still in the core: they move to the builder plugin.
-    "builds.py",
+    # Passes DOCKER_HOST & co. to host processes (the appliance's own git hook, a
+    # detached retire, triggers): they must reach the engine the scheduler uses.
     "hostenv.py",
-    "api.py",
 }
 """Core modules whose code (not prose) still names a feature; it can only shrink."""
 
@@ -159,3 +158,71 @@ def test_the_core_names_no_feature() -> None:
         f"no longer naming a feature, remove from PENDING_FEATURE_CODE: "
         f"{sorted(PENDING_FEATURE_CODE - set(offenders))}"
     )
+
+
+def test_plugins_import_other_plugins_only_through_what_they_require() -> None:
+    """`from appliance_plugins.NAME import MODULE` only for a plugin named in `requires`,
+    and only a module it lists as `public`."""
+    from appliance.registry import Registry
+
+    registry = Registry()
+    wrong = []
+    for plugin in registry.plugins.values():
+        allowed = registry.importable_modules(plugin)
+        own = plugin.module_name
+        for path in sorted(plugin.path.rglob("*.py")):
+            for line, module, names in imports_of(path):
+                if not module.startswith(("appliance_plugins", "appliance_ext")):
+                    continue
+                if module == own or module.startswith(own + "."):
+                    continue
+                wanted = {f"{module}.{n}" for n in names} if names else {module}
+                if not wanted <= allowed:
+                    where = f"{path.relative_to(TOP)}:{line}"
+                    wrong.append(f"{where}: {sorted(wanted - allowed)} (requires/public?)")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_contract_test_sees_an_import_that_is_not_allowed(tmp_path: Path) -> None:
+    """The check above is not vacuous: an import of a module no requires allows is seen."""
+    path = tmp_path / "x.py"
+    path.write_text("def f():\n    from appliance_plugins.git import repo\n")
+    assert imports_of(path) == [(2, "appliance_plugins.git", ["repo"])]
+
+
+NAMESPACES = [
+    n for n in api.__all__ if isinstance(getattr(api, n), types.ModuleType)
+]
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_every_namespace_says_what_plugins_may_use(name: str) -> None:
+    module = getattr(api, name)
+    assert getattr(module, "__all__", None), f"appliance.{name} needs an __all__"
+    for member in module.__all__:
+        assert hasattr(module, member), f"appliance.{name}.__all__ names a missing {member}"
+
+
+def test_plugins_use_only_the_public_part_of_a_namespace() -> None:
+    """`releases.record` (the pipeline writes the ledger) is the core's, even though
+    `from appliance.api import releases` gives the module."""
+    wrong = []
+    for path in plugin_files():
+        tree = ast.parse(path.read_text())
+        imported: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "appliance.api":
+                for alias in node.names:
+                    if alias.name in NAMESPACES:
+                        imported[alias.asname or alias.name] = alias.name
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in imported
+            ):
+                module = getattr(api, imported[node.value.id])
+                if node.attr not in module.__all__:
+                    where = f"{path.relative_to(TOP)}:{node.lineno}"
+                    wrong.append(f"{where}: {imported[node.value.id]}.{node.attr}")
+    assert not wrong, "plugins use the core's part of a namespace:\n" + "\n".join(wrong)

@@ -299,3 +299,18 @@ def test_markers_set_exactly_pluggys_option_keys(marker: str, typed: str) -> Non
     from appliance import markers
 
     assert marked_keys(getattr(markers, marker)) == pluggy_keys(typed)
+
+
+def test_every_core_package_is_shipped() -> None:
+    """A package under appliance/ that pyproject.toml does not list is missing from an
+    install (setuptools takes only the packages named): every e2e test would fail."""
+    import tomllib
+
+    with open(TOP / "pyproject.toml", "rb") as f:
+        listed = set(tomllib.load(f)["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(path.parent.relative_to(TOP).parts)
+        for path in (TOP / "appliance").rglob("__init__.py")
+        if "__pycache__" not in path.parts
+    }
+    assert found <= listed, f"pyproject.toml must list {sorted(found - listed)}"

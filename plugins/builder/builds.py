@@ -13,15 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from appliance import dockerfile_runs, hostenv, state, tree
-from appliance.errors import UserError
-from appliance.hostenv import proxy_env as proxy_env  # where builders have found it
-from appliance.output import Output
+from appliance import api
+from appliance.api import Output, PluginError, UserError, hostenv, tree
+
+from . import dockerfile_runs
 
 if TYPE_CHECKING:
     import threading
 
-    from appliance.deploy import Deploy
+    from appliance.api import Deploy
+
+proxy_env = hostenv.proxy_env  # where builders have found it
 
 # The limits (`builder:set-global build-timeout|build-memory|build-slots`) live in
 # their own table: they shape no image, and every `builder*` table is an input of the
@@ -32,7 +34,7 @@ LIMITS_TABLE = "build-limits"
 def limit(key: str) -> Any:
     """The host-wide build limit `key` (`timeout`, `memory` or `slots`) from settings.toml's
     `build-limits` table, else where earlier versions kept it (`builder`); None when unset."""
-    settings = state.global_settings()
+    settings = api.global_settings()
     value = settings.get(LIMITS_TABLE, key)
     return settings.get("builder", key) if value is None else value  # as earlier versions kept it
 
@@ -112,7 +114,7 @@ def blkio_weight() -> int | None:
 
 def host_ca_bundle() -> str | None:
     """The host's CA bundle for builds, checked and copied (`appliance.cabundle`)."""
-    from appliance import cabundle
+    from appliance.api import cabundle
 
     return cabundle.host_ca_bundle()
 
@@ -125,7 +127,7 @@ def slots() -> int:
 @contextlib.contextmanager
 def slot(out: Output, wait: float = 3600) -> Iterator[None]:
     """Hold one of the host's build slots; a killed build frees its slot (flock)."""
-    folder = state.root() / "build-slots"
+    folder = api.root() / "build-slots"
     folder.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait
     announced = False
@@ -168,8 +170,6 @@ BUILD_OPTIONS = ("extra_hosts", "shm_size")
 def extra_options(deploy: Deploy) -> dict[str, Any]:
     """What plugins add to a build (`appliance_build_options`), merged: extra hosts add
     up; a host or shm size two plugins set differently is an error naming both."""
-    from appliance.errors import PluginError
-
     hosts: dict[str, str] = {}
     merged: dict[str, Any] = {}
     given_by: dict[str, str] = {}
