@@ -56,6 +56,8 @@ def fake(run: Any, no_docker: None) -> str:
     chosen = run("scheduler:set", "demo", "fake")
     assert chosen.code == 0, chosen.err
     assert "demo runs on fake" in chosen.out
+    routed_by = run("proxy:set", "demo", "fake")
+    assert routed_by.code == 0, routed_by.err
     assert run("checks:skip", "demo").code == 0  # the checks would dial the targets
     return "demo"
 

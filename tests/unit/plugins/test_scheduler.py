@@ -35,6 +35,7 @@ def fake(run: Any, monkeypatch: pytest.MonkeyPatch) -> App:
     assert run("plugin:disable", "proxy-nginx").code == 0
     assert run("apps:create", "demo").code == 0
     assert run("scheduler:set", "demo", "fake").code == 0
+    assert run("proxy:set", "demo", "fake").code == 0
     assert run("checks:skip", "demo").code == 0
     deployed = run("git:from-image", "demo", "registry.test/demo:1")
     assert deployed.code == 0, deployed.err
