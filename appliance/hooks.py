@@ -12,9 +12,10 @@ does is the spec's to say, never the caller's:
   the list of results, newest plugin first.
 
 `.by_plugin(...)` pairs each result with its plugin's name, for a caller that must
-say which plugin gave what (merging options). Wrapper implementations
-(`wrapper=True`, `hookwrapper=True`) take part when a hook is fired whole; isolated
-events and `by_plugin` call implementations one by one and leave wrappers out.
+say which plugin gave what (merging options); a failure there follows the spec too.
+Wrapper implementations (`wrapper=True`, `hookwrapper=True`) take part when a hook is
+fired whole; isolated events and `by_plugin` call implementations one by one and leave
+wrappers out.
 """
 
 from __future__ import annotations
@@ -70,13 +71,22 @@ class Hooks:
             ) from exc
 
     def by_plugin(self, name: str, kwargs: dict[str, Any]) -> list[tuple[str, Any]]:
+        """Each plugin's result with its name; a failure follows the spec as `fire`
+        does (an isolated hook's failing plugin is warned about and left out)."""
+        caller = self.caller(name)
+        isolated = self.isolated(caller)
         results = []
-        for plugin, impl in self._implementations(self.caller(name)):
+        for plugin, impl in self._implementations(caller):
             try:
                 results.append((plugin, impl.function(*(kwargs[a] for a in impl.argnames))))
-            except UserError:
-                raise
+            except UserError as exc:
+                if not isolated:
+                    raise
+                self.out.warn(f"plugin {plugin}: {name} failed: {exc}")
             except Exception as exc:
+                if isolated:
+                    self.out.warn(f"plugin {plugin}: {name} failed: {exc}")
+                    continue
                 raise PluginError(
                     f"plugin {plugin}: {name} failed: {type(exc).__name__}: {exc}"
                 ) from exc

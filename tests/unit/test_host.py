@@ -172,6 +172,17 @@ def test_by_plugin_pairs_each_result_with_its_plugin(
         appliance.hook.appliance_app_report.by_plugin(app=reporters)
 
 
+
+def test_by_plugin_on_an_isolated_event_warns_and_leaves_the_failing_plugin_out(
+    reporters: App, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    appliance = open_appliance(Output(), user="alice")
+    capsys.readouterr()
+    monkeypatch.setenv("FAKE_FAIL", "first")
+    paired = appliance.hook.appliance_app_created.by_plugin(app=reporters, out=appliance.out)
+    assert "first" not in dict(paired) and "second" in dict(paired)
+    assert "plugin first: appliance_app_created failed: first exploded" in capsys.readouterr().err
+
 # --- the appliance ---------------------------------------------------------------
 
 
